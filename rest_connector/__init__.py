@@ -1,0 +1,1 @@
+"""Shared core of the REST API connector: HTTP layer, secret redaction, config checks."""

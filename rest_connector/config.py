@@ -1,0 +1,120 @@
+"""Strict settings validation: unknown keys, wrong types and values, each named by its path."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft7Validator, ValidationError
+from singer_sdk.exceptions import ConfigValidationError
+
+from rest_connector.redact import MASK, SECRETS
+
+_JSON_TYPE_NAMES = {
+    bool: "boolean", int: "integer", float: "number", str: "string",
+    list: "array", dict: "object", type(None): "null",
+}
+
+
+@dataclass(frozen=True)
+class SettingsProblem:
+    """One problem in a settings document, at ``path`` (keys and list indexes)."""
+
+    path: tuple[str | int, ...]
+    message: str
+
+    def __str__(self) -> str:
+        return f"{format_path(self.path)}: {self.message}"
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """``streams[0].pagination.type`` from ``("streams", 0, "pagination", "type")``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` — did you mean 'x'?`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" — did you mean {close[0]!r}?" if close else ""
+
+
+def _shown(value: Any, schema: dict) -> str:
+    if schema.get("secret") or schema.get("writeOnly"):
+        return repr(MASK)
+    return SECRETS.redact(repr(value))
+
+
+def _expected_types(schema: dict) -> str:
+    kinds = schema.get("type", [])
+    kinds = [kinds] if isinstance(kinds, str) else [k for k in kinds if k != "null"]
+    return " or ".join(kinds) or "a valid value"
+
+
+def _problems(error: ValidationError) -> list[SettingsProblem]:
+    path = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(schema.get("properties", {}))
+        return [
+            SettingsProblem(
+                (*path, key),
+                f"unknown setting{did_you_mean(key, known)}"
+                + (f" (expected one of: {', '.join(known)})" if known else ""),
+            )
+            for key in error.instance
+            if key not in known
+        ]
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        return [SettingsProblem((*path, missing), "required setting is missing")]
+    if error.validator == "enum":
+        choices = [str(c) for c in error.validator_value if c is not None]
+        return [SettingsProblem(path, f"{_shown(error.instance, schema)} is not one of "
+                                      f"{', '.join(choices)}{did_you_mean(error.instance, choices)}")]
+    if error.validator == "type":
+        got = _JSON_TYPE_NAMES.get(type(error.instance), type(error.instance).__name__)
+        return [SettingsProblem(path, f"expected {_expected_types(schema)}, got {got} "
+                                      f"{_shown(error.instance, schema)}")]
+    return [SettingsProblem(path, SECRETS.redact(error.message))]
+
+
+def find_problems(config: dict[str, Any], schema: dict[str, Any]) -> list[SettingsProblem]:
+    """Every problem in ``config`` against the JSON ``schema``, sorted by path."""
+    found: list[SettingsProblem] = []
+    for error in Draft7Validator(schema).iter_errors(config):
+        found.extend(_problems(error))
+    return sorted(found, key=lambda p: format_path(p.path))
+
+
+def forbid_unknown_keys(schema: dict[str, Any]) -> dict[str, Any]:
+    """Set ``additionalProperties: false`` on every object that declares its properties."""
+    if isinstance(schema, dict):
+        if schema.get("properties") and "additionalProperties" not in schema:
+            schema["additionalProperties"] = False
+        for value in schema.values():
+            if isinstance(value, dict):
+                forbid_unknown_keys(value)
+            elif isinstance(value, list):
+                for item in value:
+                    forbid_unknown_keys(item)
+    return schema
+
+
+class StrictConfigMixin:
+    """Replaces the SDK's config check with ours: every problem named by path, secrets masked."""
+
+    config_jsonschema: dict
+    _config: dict
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        problems = [str(p) for p in find_problems(self._config, self.config_jsonschema)]
+        if problems and raise_errors:
+            raise ConfigValidationError(
+                "Config validation failed", errors=problems, schema=self.config_jsonschema
+            )
+        return problems

@@ -1,0 +1,184 @@
+"""The HTTP layer every plugin shares: scoped auth, deadline, size cap, rate limit, retries.
+
+It knows nothing of Singer. The tap plugs it into the SDK's request hooks; the targets call
+``HttpClient.send`` directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+
+from rest_connector.auth import OriginScopedAuth
+from rest_connector.errors import DeadlineExceededError, HTTPStatusError, ResponseTooLargeError
+from rest_connector.ratelimit import RateLimiter, limiter_for
+from rest_connector.redact import SECRETS
+from rest_connector.retry import RetriableStatusError, RetryPolicy
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
+BODY_EXCERPT_BYTES = 512
+_CHUNK = 64 * 1024
+
+F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger("rest_connector.http")
+
+
+def body_excerpt(response: requests.Response) -> str:
+    """The first 512 bytes of a response body, decoded leniently and redacted."""
+    raw = response.content[:BODY_EXCERPT_BYTES] if response.content else b""
+    return SECRETS.redact(raw.decode("utf-8", errors="replace"))
+
+
+def describe(response: requests.Response) -> str:
+    """``METHOD /path`` of the request behind a response: no query string, no secret."""
+    method = response.request.method if response.request is not None else "GET"
+    return f"{method} {SECRETS.redact(urlsplit(response.url).path or '/')}"
+
+
+class ConnectorSession(requests.Session):
+    """A ``requests.Session`` with a total deadline, a body-size cap and origin-scoped auth."""
+
+    def __init__(
+        self,
+        auth: OriginScopedAuth | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        super().__init__()
+        self.scoped_auth = auth
+        self.deadline_seconds = timeout
+        self.max_response_bytes = max_response_bytes
+
+    def rebuild_auth(
+        self, prepared_request: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        """On a redirect, send credentials only if the new URL is on the credentials' origin."""
+        super().rebuild_auth(prepared_request, response)
+        if self.scoped_auth is None or not prepared_request.url:
+            return
+        if self.scoped_auth.applies_to(prepared_request.url):
+            self.scoped_auth(prepared_request)
+        else:
+            for name in self.scoped_auth.header_names:
+                prepared_request.headers.pop(name, None)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send with the body streamed under the deadline and the size cap."""
+        deadline = time.monotonic() + self.deadline_seconds
+        kwargs["timeout"] = self.deadline_seconds
+        kwargs["stream"] = True
+        response = super().send(request, **kwargs)
+        if response.is_redirect and kwargs.get("allow_redirects", True):
+            return response  # intermediate hop, read by requests itself
+        self._read_body(response, deadline)
+        return response
+
+    def _read_body(self, response: requests.Response, deadline: float) -> None:
+        announced = response.headers.get("Content-Length", "")
+        if announced.isdigit() and int(announced) > self.max_response_bytes:
+            response.close()
+            raise ResponseTooLargeError(self._too_large(response, f"announces {announced} bytes"))
+        body = bytearray()
+        try:
+            for chunk in _drip(response, deadline, self.deadline_seconds):
+                body += chunk
+                if len(body) > self.max_response_bytes:
+                    raise ResponseTooLargeError(self._too_large(response, "is larger"))
+        finally:
+            response.close()
+        response._content = bytes(body)
+
+    def _too_large(self, response: requests.Response, what: str) -> str:
+        return (
+            f"response to {describe(response)} {what} than max_response_bytes = "
+            f"{self.max_response_bytes}"
+        )
+
+
+def _drip(response: requests.Response, deadline: float, seconds: float) -> Any:
+    """Yield decoded body chunks as they arrive, failing once the deadline has passed."""
+    raw = response.raw
+    while True:
+        if time.monotonic() > deadline:
+            msg = f"{describe(response)} did not finish within its {seconds:g} s deadline"
+            raise DeadlineExceededError(msg)
+        chunk = raw.read1(_CHUNK, decode_content=True) if hasattr(raw, "read1") else raw.read(
+            _CHUNK, decode_content=True
+        )
+        if not chunk:
+            return
+        yield chunk
+
+
+class HttpClient:
+    """A session, a retry policy and the host's shared rate limiter, used together."""
+
+    def __init__(
+        self,
+        url: str,
+        auth: OriginScopedAuth | None = None,
+        policy: RetryPolicy | None = None,
+        requests_per_second: float | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        follow_redirects: bool = True,
+    ) -> None:
+        self.session = ConnectorSession(auth, timeout, max_response_bytes)
+        self.policy = policy or RetryPolicy()
+        self.limiter: RateLimiter = limiter_for(urlsplit(url).netloc, requests_per_second)
+        self.follow_redirects = follow_redirects
+
+    def check(self, response: requests.Response) -> None:
+        """Raise for a failed status: retriable per the policy, otherwise fatal."""
+        status = response.status_code
+        if status < 300:
+            return
+        message = f"HTTP {status} {response.reason or ''} for {describe(response)}".replace(
+            "  ", " "
+        )
+        excerpt = body_excerpt(response)
+        if excerpt:
+            message += f": {excerpt}"
+        if status in self.policy.retry_on:
+            raise RetriableStatusError(message, response)
+        if 300 <= status < 400:
+            message += f" (redirect to {SECRETS.redact(response.headers.get('Location', '?'))}"
+            message += " not followed)"
+        raise HTTPStatusError(message, status)
+
+    def _log_backoff(self, details: dict) -> None:
+        error = details.get("exception")
+        logger.warning(
+            "Retrying in %.2f s (try %d failed: %s)",
+            details.get("wait", 0.0),
+            details.get("tries", 0),
+            SECRETS.redact(str(error)),
+        )
+
+    def retrying(self, func: F) -> F:
+        """Wrap one request attempt with rate limiting before each try and the retry policy."""
+
+        def attempt(*args: Any, **kwargs: Any) -> Any:
+            self.limiter.acquire()
+            return func(*args, **kwargs)
+
+        return self.policy.retrying(attempt, on_backoff=self._log_backoff)  # type: ignore[return-value]
+
+    def send(self, request: requests.Request) -> requests.Response:
+        """Prepare, authenticate, send and check ``request``, retrying transient failures."""
+        prepared = self.session.prepare_request(request)
+        if self.session.scoped_auth is not None:
+            prepared = self.session.scoped_auth(prepared)
+
+        def once() -> requests.Response:
+            response = self.session.send(prepared, allow_redirects=self.follow_redirects)
+            self.check(response)
+            return response
+
+        return self.retrying(once)()

@@ -1,0 +1,68 @@
+"""Settings shared by the tap and target-rest-api, declared once with the SDK's typing helpers."""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+
+from rest_connector.auth import AUTH_TYPES
+from rest_connector.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
+from rest_connector.retry import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRY_ON
+
+AUTH = th.Property(
+    "auth",
+    th.ObjectType(
+        th.Property("type", th.StringType, required=True, allowed_values=list(AUTH_TYPES),
+                    description="bearer, api_key or basic"),
+        th.Property("token", th.StringType, secret=True, description="bearer: the token"),
+        th.Property("key", th.StringType, secret=True, description="api_key: the key value"),
+        th.Property("header", th.StringType, description="api_key: send the key in this header"),
+        th.Property("param", th.StringType,
+                    description="api_key: send the key in this query parameter"),
+        th.Property("username", th.StringType, secret=True, description="basic: user name"),
+        th.Property("password", th.StringType, secret=True,
+                    description="basic: password (may be empty or omitted)"),
+        additional_properties=False,
+    ),
+    title="Authentication",
+    description="Credentials, sent only to the origin (scheme, host, port) of the URL.",
+)
+
+RATE_LIMIT = th.Property(
+    "rate_limit",
+    th.ObjectType(
+        th.Property("requests_per_second", th.NumberType,
+                    description="At most this many requests in any one second, per host"),
+        th.Property("retry_on", th.ArrayType(th.IntegerType),
+                    description=f"HTTP statuses to retry (default {list(DEFAULT_RETRY_ON)})"),
+        th.Property("max_retries", th.IntegerType,
+                    description=f"Retries after the first try (default {DEFAULT_MAX_RETRIES})"),
+        th.Property("max_retry_wait", th.NumberType,
+                    description=f"Longest wait in seconds, Retry-After included "
+                                f"(default {DEFAULT_MAX_RETRY_WAIT:g})"),
+        additional_properties=False,
+    ),
+    title="Rate limit and retries",
+)
+
+HEADERS = th.Property(
+    "headers",
+    th.ObjectType(additional_properties=th.StringType),
+    title="HTTP headers",
+    description="Extra HTTP headers sent with every request",
+)
+
+TIMEOUT = th.Property(
+    "timeout",
+    th.NumberType,
+    title="Timeout",
+    description=f"Total deadline in seconds for one request, body included "
+                f"(default {DEFAULT_TIMEOUT:g})",
+)
+
+MAX_RESPONSE_BYTES = th.Property(
+    "max_response_bytes",
+    th.IntegerType,
+    title="Largest response",
+    description=f"Fail a response whose body (decompressed) is larger "
+                f"(default {DEFAULT_MAX_RESPONSE_BYTES})",
+)

@@ -1,0 +1,1 @@
+"""target_rest_api package."""
