@@ -80,7 +80,7 @@ def build_authenticator(
         SECRETS.add(key)
         header, param = auth.get("header"), auth.get("param")
         if bool(header) == bool(param):
-            msg = f"{field_path}: api_key needs exactly one of 'header' or 'param' (where to send it)"
+            msg = f"{field_path}: api_key needs exactly one of 'header' or 'param' (where it goes)"
             raise ConfigError(msg)
         location = "header" if header else "params"
         authenticator = APIKeyAuthenticator(key=header or param, value=key, location=location)

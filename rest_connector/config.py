@@ -74,8 +74,9 @@ def _problems(error: ValidationError) -> list[SettingsProblem]:
         return [SettingsProblem((*path, missing), "required setting is missing")]
     if error.validator == "enum":
         choices = [str(c) for c in error.validator_value if c is not None]
+        hint = did_you_mean(error.instance, choices)
         return [SettingsProblem(path, f"{_shown(error.instance, schema)} is not one of "
-                                      f"{', '.join(choices)}{did_you_mean(error.instance, choices)}")]
+                                      f"{', '.join(choices)}{hint}")]
     if error.validator == "type":
         got = _JSON_TYPE_NAMES.get(type(error.instance), type(error.instance).__name__)
         return [SettingsProblem(path, f"expected {_expected_types(schema)}, got {got} "

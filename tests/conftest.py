@@ -1,0 +1,67 @@
+"""Fixtures every test module may use: canary secrets and running the plugins as processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+CANARY_TOKEN = "canary-token-7f3a9c2e51"
+CANARY_KEY = "canary-apikey-b81d04e6"
+CANARY_USER = "canary-user-5c0e77"
+CANARY_PASSWORD = "canary-pass-e92f1a"
+CANARIES = (CANARY_TOKEN, CANARY_KEY, CANARY_USER, CANARY_PASSWORD)
+
+
+def assert_no_canary(*texts: str | bytes) -> None:
+    """Fail if any canary secret (raw, URL-encoded or inside basic auth) shows up."""
+    import base64
+    from urllib.parse import quote
+
+    forms = set(CANARIES) | {quote(c, safe="") for c in CANARIES}
+    forms.add(base64.b64encode(f"{CANARY_USER}:{CANARY_PASSWORD}".encode()).decode())
+    for text in texts:
+        blob = text.decode(errors="replace") if isinstance(text, bytes) else text
+        leaked = [form for form in forms if form in blob]
+        assert not leaked, f"secret leaked: {leaked}"
+
+
+def run_plugin(
+    executable: str,
+    config: dict,
+    tmp_path: Path,
+    *args: str,
+    stdin: str | bytes | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a plugin executable with ``config`` written to a file; canary-check its output."""
+    config_path = tmp_path / f"{executable}-config.json"
+    config_path.write_text(json.dumps(config))
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    result = subprocess.run(
+        [str(BIN / executable), "--config", str(config_path), *args],
+        input=data,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
+    )
+    assert_no_canary(result.stdout, result.stderr)
+    return result
+
+
+def singer_messages(stdout: bytes) -> list[dict]:
+    """Parse a plugin's stdout as Singer messages (fails on any non-JSON line)."""
+    return [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def canaries() -> tuple[str, ...]:
+    """The canary secret values; use them as credentials so leaks are caught."""
+    return CANARIES
