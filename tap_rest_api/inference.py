@@ -1,0 +1,171 @@
+"""Inferred stream schemas: built from the first page, widened by later records, never lossy.
+
+Record values are never converted; the schema grows to describe them instead:
+
+- every field is nullable; a field only seen as null has type ``["null"]`` until a value
+  gives it a real type;
+- integers and floats in one field make it ``number`` (the values themselves stay as they
+  are, so an integer above 2^53 keeps every digit in the RECORD message);
+- strings that are all RFC 3339 date-times (``T`` separator, ``Z`` or offset, at most
+  microseconds) get ``format: date-time``; all ``YYYY-MM-DD`` days get ``format: date``;
+  one other string makes the field a plain string;
+- any other mix of types becomes a type list (``["string", "number", "null"]``);
+- objects get their properties, arrays their ``items``, widened the same way, recursively.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from tap_rest_api.schema import is_calendar_date
+
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TYPE_ORDER = ("string", "integer", "number", "boolean", "object", "array", "null")
+_NONE = type(None)
+
+
+def string_format(text: str) -> str | None:
+    """``date-time`` or ``date`` if ``text`` is one that a target can store without loss."""
+    if len(text) == 10:
+        return "date" if _DATE.fullmatch(text) and is_calendar_date(text) else None
+    if _DATE_TIME.fullmatch(text) and is_calendar_date(text):
+        return "date-time"
+    return None
+
+
+class _Node:
+    """What one value position (a field, or the items of an array) has held so far."""
+
+    __slots__ = ("format", "items", "plain", "properties", "types")
+
+    def __init__(self) -> None:
+        self.types: set[str] = {"null"}
+        self.format: str | None = None
+        self.properties: dict[str, _Node] | None = None
+        self.items: _Node | None = None
+        self.plain: frozenset[type] = frozenset({_NONE})
+
+    def absorb(self, value: Any) -> bool:
+        """Widen to describe ``value``; True if the schema changed."""
+        if type(value) in self.plain:
+            return False
+        if isinstance(value, dict):
+            changed = self.absorb_object(value)
+        elif isinstance(value, list):
+            changed = self._absorb_array(value)
+        elif isinstance(value, str):
+            changed = self._absorb_string(value)
+        elif isinstance(value, bool):
+            changed = self._add("boolean")
+        elif isinstance(value, int):
+            changed = self._add("integer")
+        elif isinstance(value, (float, Decimal)):
+            changed = self._add("number")
+            self.types.discard("integer")
+        else:
+            raise TypeError(f"not a JSON value: {type(value).__name__}")
+        if changed:
+            self._refresh_plain()
+        return changed
+
+    def absorb_object(self, record: dict[str, Any]) -> bool:
+        """Widen with each field of ``record``; True if the schema changed."""
+        changed = self._add("object")
+        properties = self.properties
+        if properties is None:
+            properties = self.properties = {}
+        for key, value in record.items():
+            child = properties.get(key)
+            if child is None:
+                properties[key] = child = _Node()
+                child.absorb(value)
+                changed = True
+            elif type(value) not in child.plain and child.absorb(value):
+                changed = True
+        return changed
+
+    def _absorb_array(self, values: list[Any]) -> bool:
+        changed = self._add("array")
+        items = self.items
+        if items is None:
+            items = self.items = _Node()
+        for value in values:
+            if type(value) not in items.plain and items.absorb(value):
+                changed = True
+        return changed
+
+    def _absorb_string(self, text: str) -> bool:
+        if "string" not in self.types:
+            self.types.add("string")
+            self.format = string_format(text)
+            return True
+        if self.format is not None and string_format(text) != self.format:
+            self.format = None
+            return True
+        return False
+
+    def _add(self, json_type: str) -> bool:
+        if json_type in self.types:
+            return False
+        self.types.add(json_type)
+        return True
+
+    def _refresh_plain(self) -> None:
+        """The Python types this node accepts with no closer look."""
+        plain = {_NONE}
+        if "boolean" in self.types:
+            plain.add(bool)
+        if "integer" in self.types or "number" in self.types:
+            plain.add(int)
+        if "number" in self.types:
+            plain.add(float)
+        if "string" in self.types and self.format is None:
+            plain.add(str)
+        self.plain = frozenset(plain)
+
+    def json_schema(self) -> dict[str, Any]:
+        """This node as JSON Schema."""
+        schema: dict[str, Any] = {"type": [t for t in _TYPE_ORDER if t in self.types]}
+        if self.format and "string" in self.types:
+            schema["format"] = self.format
+        if self.properties is not None:
+            schema["properties"] = {k: n.json_schema() for k, n in self.properties.items()}
+        if self.items is not None:
+            schema["items"] = self.items.json_schema()
+        return schema
+
+
+class InferredSchema:
+    """A stream schema inferred from its records, widened whenever a record does not fit."""
+
+    def __init__(self) -> None:
+        self._root = _Node()
+        self._root.types = {"object"}
+        self._root.properties = {}
+        self._schema: dict[str, Any] | None = None
+
+    def observe_page(self, records: list[dict[str, Any]]) -> None:
+        """Grow the schema to describe every record of ``records`` (the first page)."""
+        for record in records:
+            self.fit(record)
+
+    def fit(self, record: dict[str, Any]) -> bool:
+        """Widen the schema to describe ``record``; True if it had to (emit a new SCHEMA)."""
+        if self._root.absorb_object(record):
+            self._schema = None
+            return True
+        return False
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The current JSON Schema: ``{"type": "object", "properties": {...}}``."""
+        if self._schema is None:
+            self._schema = {"type": "object",
+                            "properties": self._root.json_schema()["properties"]}
+        return self._schema

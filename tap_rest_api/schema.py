@@ -1,0 +1,407 @@
+"""Declared stream schemas: the spec's ``schema:`` list as JSON Schema, and records held to it.
+
+``declared_schema`` turns the stream setting into a Singer JSON Schema. ``DeclaredRecords``
+makes every record match that schema before it is written: undeclared fields are dropped
+(one warning per field and stream), values are coerced only where nothing is lost, and a
+value that cannot be coerced stops the sync with an error naming stream, record and field.
+
+Coercion rules, by declared type (``null`` is accepted unless ``nullable: false``):
+
+==========================  ==================================================================
+declared type               accepted as is / coerced (anything else is an error)
+==========================  ==================================================================
+string                      strings / booleans → ``true``/``false``, numbers → their JSON
+                            text, objects and arrays → compact JSON text
+integer, long               integers / integer-valued floats (``42.0``), canonical integer
+                            strings (``"42"``, ``"-7"``; not ``"042"`` or ``"4.0"``)
+float, double               integers and floats / numeric strings whose value a float holds
+                            exactly as written (``"3.25"``, ``"1e-3"``, ``"42"`` → 42)
+boolean                     booleans / strings ``true``/``false`` (any case), integers 0 and 1
+timestamp                   RFC 3339 date-times with an offset or ``Z`` (a space or a lower-case
+                            ``t``/``z`` is normalised) / epoch seconds (integer, or float with at
+                            most microsecond precision) → RFC 3339 in UTC. Naive date-times are
+                            an error: which zone they mean is unknown
+date                        ``YYYY-MM-DD`` strings of a real calendar day
+binary                      standard base64 strings (validated)
+object                      JSON objects (free form, not checked inside)
+array                       JSON arrays (free form, not checked inside)
+==========================  ==================================================================
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from rest_connector.config import did_you_mean
+from rest_connector.errors import ConfigError, ConnectorError
+
+SCHEMA_FIELD_TYPES: tuple[str, ...] = (
+    "string", "integer", "long", "float", "double", "boolean",
+    "timestamp", "date", "binary", "object", "array",
+)
+"""The type names a ``schema:`` entry may declare."""
+
+_JSON_SCHEMA_FOR_TYPE: dict[str, dict[str, str]] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "long": {"type": "integer"},
+    "float": {"type": "number"},
+    "double": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "timestamp": {"type": "string", "format": "date-time"},
+    "date": {"type": "string", "format": "date"},
+    "binary": {"type": "string", "contentEncoding": "base64"},
+    "object": {"type": "object"},
+    "array": {"type": "array"},
+}
+_FIELD_KEYS = ("name", "type", "nullable")
+
+
+class RecordSchemaError(ConnectorError):
+    """A record value that does not match the declared schema and cannot be coerced."""
+
+
+def declared_schema(fields: list[dict], field_path: str) -> dict[str, Any]:
+    """The JSON Schema of a stream's ``schema:`` setting found at ``field_path``.
+
+    Raises ``ConfigError`` listing every bad entry (unknown type or key, missing,
+    empty or duplicate name, non-boolean ``nullable``), each named by its path.
+    """
+    if not isinstance(fields, list):
+        raise ConfigError(f"{field_path}: expected a list of {{name, type, nullable}} entries")
+    problems: list[str] = []
+    properties: dict[str, dict[str, Any]] = {}
+    first_seen: dict[str, int] = {}
+    required: list[str] = []
+    for index, entry in enumerate(fields):
+        at = f"{field_path}[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{at}: expected an object with name and type")
+            continue
+        problems += [
+            f"{at}.{key}: unknown key{did_you_mean(key, _FIELD_KEYS)}"
+            f" (expected one of: {', '.join(_FIELD_KEYS)})"
+            for key in entry
+            if key not in _FIELD_KEYS
+        ]
+        name, kind, nullable = entry.get("name"), entry.get("type"), entry.get("nullable", True)
+        if not isinstance(name, str) or not name:
+            problems.append(f"{at}.name: required, a non-empty string")
+        elif name in first_seen:
+            problems.append(f"{at}.name: duplicate field {name!r} "
+                            f"(already declared at {field_path}[{first_seen[name]}])")
+        else:
+            first_seen[name] = index
+        if kind not in _JSON_SCHEMA_FOR_TYPE:
+            problem = "required" if kind is None else f"unknown type {kind!r}"
+            problems.append(f"{at}.type: {problem}{did_you_mean(kind, SCHEMA_FIELD_TYPES)}"
+                            f" (expected one of: {', '.join(SCHEMA_FIELD_TYPES)})")
+        if not isinstance(nullable, bool):
+            problems.append(f"{at}.nullable: expected true or false, got {nullable!r}")
+        if problems:
+            continue
+        properties[name] = _property_schema(kind, nullable)
+        if not nullable:
+            required.append(name)
+    if problems:
+        raise ConfigError("Invalid stream schema:\n  " + "\n  ".join(problems))
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _property_schema(kind: str, nullable: bool) -> dict[str, Any]:
+    prop: dict[str, Any] = dict(_JSON_SCHEMA_FOR_TYPE[kind])
+    prop["type"] = [prop["type"], "null"] if nullable else [prop["type"]]
+    return prop
+
+
+class _Reject(ValueError):
+    """A value a converter cannot coerce without loss; the message says what was expected."""
+
+
+Converter = Callable[[Any], Any]
+
+
+_JSON_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string",
+               dict: "object", list: "array", type(None): "null"}
+
+
+def _describe(value: Any) -> str:
+    kind = _JSON_NAMES.get(type(value), type(value).__name__)
+    text = repr(value)
+    return f"{kind} {text[:77] + '...' if len(text) > 80 else text}"
+
+
+def _to_string(value: Any) -> str:
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (bool, int, float, dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    raise _Reject("expected a string")
+
+
+_INTEGER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+def _to_integer(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _Reject("expected an integer")
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value) and value != "-0":
+        return int(value)
+    raise _Reject("expected an integer (or an integer-valued number or string)")
+
+
+_NUMBER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def _to_number(value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise _Reject("expected a number")
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value):
+        if _INTEGER_TEXT.fullmatch(value):
+            return int(value)
+        number = float(value)
+        try:
+            if Decimal(repr(number)) == Decimal(value):
+                return number
+        except InvalidOperation:
+            pass
+        raise _Reject("expected a number a float holds exactly (this text would be rounded)")
+    raise _Reject("expected a number (or a numeric string)")
+
+
+_BOOLEAN_TEXT = {"true": True, "false": False}
+
+
+def _to_boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in _BOOLEAN_TEXT:
+        return _BOOLEAN_TEXT[value.lower()]
+    raise _Reject("expected a boolean (or 'true'/'false', 0/1)")
+
+
+_DATE_TIME_TEXT = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?"
+    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+)
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_TIMESTAMP_EXPECTED = "expected an RFC 3339 date-time with offset (or epoch seconds)"
+
+
+def is_calendar_date(text: str) -> bool:
+    """True if ``text`` starts with a real ``YYYY-MM-DD`` day."""
+    try:
+        datetime.date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def _to_timestamp(value: Any) -> str:
+    if isinstance(value, str):
+        match = _DATE_TIME_TEXT.fullmatch(value)
+        if match is None or not is_calendar_date(value):
+            raise _Reject(_TIMESTAMP_EXPECTED)
+        if value[10] == "T" and value[-1] != "z":
+            return value
+        return f"{value[:10]}T{value[11:]}".replace("z", "Z")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _epoch_to_timestamp(value)
+    raise _Reject(_TIMESTAMP_EXPECTED)
+
+
+def _epoch_to_timestamp(seconds: float) -> str:
+    micros = Decimal(repr(seconds)) * 1_000_000
+    if micros != micros.to_integral_value():
+        raise _Reject("expected epoch seconds with at most microsecond precision")
+    try:
+        moment = _EPOCH + datetime.timedelta(microseconds=int(micros))
+    except (OverflowError, ValueError):
+        raise _Reject("epoch seconds out of range (milliseconds? declare the field as long)")\
+            from None
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _to_date(value: Any) -> str:
+    if isinstance(value, str) and _DATE_TEXT.fullmatch(value) and is_calendar_date(value):
+        return value
+    raise _Reject("expected a date YYYY-MM-DD")
+
+
+def _to_binary(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+        else:
+            return value
+    raise _Reject("expected standard base64 text")
+
+
+def _to_object(value: Any) -> dict:
+    if isinstance(value, dict):
+        return value
+    raise _Reject("expected a JSON object")
+
+
+def _to_array(value: Any) -> list:
+    if isinstance(value, list):
+        return value
+    raise _Reject("expected a JSON array")
+
+
+def _is_anything(value: Any) -> Any:
+    return value
+
+
+# (JSON type, format or contentEncoding) -> (types accepted without a look, converter)
+_KINDS: dict[tuple[str, str | None], tuple[frozenset[type], Converter]] = {
+    ("string", None): (frozenset({str}), _to_string),
+    ("string", "date-time"): (frozenset(), _to_timestamp),
+    ("string", "date"): (frozenset(), _to_date),
+    ("string", "base64"): (frozenset(), _to_binary),
+    ("integer", None): (frozenset({int}), _to_integer),
+    ("number", None): (frozenset({int, float}), _to_number),
+    ("boolean", None): (frozenset({bool}), _to_boolean),
+    ("object", None): (frozenset({dict}), _to_object),
+    ("array", None): (frozenset({list}), _to_array),
+}
+_ANY_JSON = frozenset({str, int, float, bool, dict, list, type(None)})
+
+
+@dataclass(frozen=True)
+class _Field:
+    """How one declared field is checked: a type set for the common case, else a converter."""
+
+    accepted: frozenset[type]
+    convert: Converter
+    nullable: bool
+
+
+def _compile_field(prop: dict[str, Any]) -> _Field:
+    declared = prop.get("type")
+    if declared is None:
+        return _Field(_ANY_JSON, _is_anything, True)
+    types = [declared] if isinstance(declared, str) else list(declared)
+    nullable = "null" in types
+    detail = prop.get("format") or prop.get("contentEncoding")
+    kinds = []
+    for json_type in types:
+        if json_type == "null":
+            continue
+        if (json_type, None) not in _KINDS:
+            raise ConfigError(f"Unsupported JSON Schema type {json_type!r} in {prop!r}")
+        kinds.append(_KINDS.get((json_type, detail if json_type == "string" else None))
+                     or _KINDS[(json_type, None)])
+    accepted = frozenset().union(*(fast for fast, _ in kinds))
+    converters = [convert for _, convert in kinds]
+    return _Field(accepted | {type(None)} if nullable else accepted,
+                  converters[0] if len(converters) == 1 else _first_of(converters), nullable)
+
+
+def _first_of(converters: Sequence[Converter]) -> Converter:
+    """A converter trying each of ``converters`` in turn (none: only null is valid)."""
+    def convert(value: Any) -> Any:
+        reasons = []
+        for each in converters:
+            try:
+                return each(value)
+            except _Reject as reject:
+                reasons.append(str(reject))
+        raise _Reject(" or ".join(reasons) or "expected null")
+    return convert
+
+
+class DeclaredRecords:
+    """Holds one stream's records to its declared JSON Schema (see the module docstring)."""
+
+    def __init__(
+        self,
+        stream_name: str,
+        json_schema: dict[str, Any],
+        logger: logging.Logger,
+        primary_keys: Iterable[str] = (),
+    ) -> None:
+        self.stream_name = stream_name
+        self.logger = logger
+        self.primary_keys = tuple(primary_keys)
+        self._fields = {name: _compile_field(prop)
+                        for name, prop in json_schema.get("properties", {}).items()}
+        self._required = frozenset(json_schema.get("required", ()))
+        self._warned: set[str] = set()
+        self._count = 0
+
+    def conform(self, record: dict[str, Any], page: int | None = None) -> dict[str, Any]:
+        """``record`` changed in place to match the schema, and returned.
+
+        Raises ``RecordSchemaError`` naming stream, record and field for a value that
+        cannot be coerced without loss, a null in a non-nullable field, or a missing
+        non-nullable field.
+        """
+        self._count += 1
+        fields = self._fields
+        undeclared = None
+        for key, value in record.items():
+            field = fields.get(key)
+            if field is None:
+                if undeclared is None:
+                    undeclared = []
+                undeclared.append(key)
+            elif type(value) not in field.accepted:
+                record[key] = self._coerce(field, key, value, record, page)
+        if undeclared:
+            for key in undeclared:
+                del record[key]
+                if key not in self._warned:
+                    self._warned.add(key)
+                    self.logger.warning(
+                        "Stream %r: dropping field %r, which the stream's schema does not "
+                        "declare (warned once; later records drop it silently)",
+                        self.stream_name, key)
+        if self._required and not self._required.issubset(record):
+            missing = sorted(self._required.difference(record))
+            raise RecordSchemaError(self._where(record, page, missing[0])
+                                    + ": missing, but declared nullable: false")
+        return record
+
+    def _coerce(self, field: _Field, key: str, value: Any, record: dict, page: int | None) -> Any:
+        if value is None:
+            raise RecordSchemaError(self._where(record, page, key)
+                                    + ": null, but declared nullable: false")
+        try:
+            return field.convert(value)
+        except _Reject as reject:
+            raise RecordSchemaError(
+                f"{self._where(record, page, key)}: {reject}, got {_describe(value)}"
+            ) from None
+
+    def _where(self, record: dict, page: int | None, key: str) -> str:
+        keys = [(name, record.get(name)) for name in self.primary_keys]
+        if keys and all(value is not None for _, value in keys):
+            which = "record " + ", ".join(f"{name}={value!r}" for name, value in keys)
+        else:
+            which = f"record #{self._count} of the stream"
+        on_page = f" on page {page}" if page is not None else ""
+        return f"Stream {self.stream_name!r}, {which}{on_page}, field {key!r}"
