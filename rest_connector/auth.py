@@ -41,6 +41,11 @@ class OriginScopedAuth(requests.auth.AuthBase):
         """Names of the headers that carry credentials."""
         return tuple(self.authenticator.auth_headers or {})
 
+    @property
+    def param_names(self) -> frozenset[str]:
+        """Names of the query parameters that carry credentials."""
+        return frozenset(self.authenticator.auth_params or {})
+
     def applies_to(self, url: str) -> bool:
         """True when ``url`` is on the origin the credentials belong to."""
         return origin_of(url) == self.origin
@@ -48,6 +53,15 @@ class OriginScopedAuth(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if request.url and self.applies_to(request.url):
             return self.authenticator(request)
+        return request
+
+
+class NoAuth(requests.auth.AuthBase):
+    """Sends requests as they are."""
+
+    header_names: tuple[str, ...] = ()
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         return request
 
 

@@ -106,13 +106,32 @@ def forbid_unknown_keys(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def secret_values(config: Any, schema: dict[str, Any]) -> list[str]:
+    """Every value in ``config`` whose schema marks it secret (``secret`` or ``writeOnly``)."""
+    if schema.get("secret") or schema.get("writeOnly"):
+        return [str(config)] if config not in (None, "") else []
+    found: list[str] = []
+    if isinstance(config, dict):
+        properties = schema.get("properties", {})
+        for key, value in config.items():
+            found += secret_values(value, properties.get(key, {}))
+    elif isinstance(config, list) and isinstance(schema.get("items"), dict):
+        for item in config:
+            found += secret_values(item, schema["items"])
+    return found
+
+
 class StrictConfigMixin:
-    """Replaces the SDK's config check with ours: every problem named by path, secrets masked."""
+    """Replaces the SDK's config check with ours: every problem named by path, secrets masked.
+
+    It also registers every secret setting with the redactor before anything is logged.
+    """
 
     config_jsonschema: dict
     _config: dict
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        SECRETS.add(*secret_values(self._config, self.config_jsonschema))
         problems = [str(p) for p in find_problems(self._config, self.config_jsonschema)]
         if problems and raise_errors:
             raise ConfigValidationError(

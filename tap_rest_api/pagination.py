@@ -1,0 +1,300 @@
+"""Pagination strategies, each on one of the SDK's paginator classes.
+
+Every paginator also knows how to put its token into the next request (``update_request``),
+counts pages against ``max_pages`` and refuses a token it has already followed (a loop).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import requests
+from singer_sdk.pagination import (
+    BaseAPIPaginator,
+    BaseHATEOASPaginator,
+    HeaderLinkPaginator,
+    OffsetPaginator,
+    PageNumberPaginator,
+)
+from singer_sdk.streams.rest import HTTPRequest
+
+from rest_connector.config import did_you_mean
+from rest_connector.errors import ConfigError, ConnectorError
+from rest_connector.redact import SECRETS
+from tap_rest_api.records import PageReader, dig
+
+PAGINATION_TYPES = ("offset", "page", "cursor", "next_link", "link_header")
+_OPTIONS_BY_TYPE: dict[str, frozenset[str]] = {
+    "offset": frozenset({"page_size", "offset_param", "limit_param", "start", "total_field"}),
+    "page": frozenset({"page_size", "page_param", "start_page", "limit_param", "total_field"}),
+    "cursor": frozenset({"cursor_field", "cursor_from", "cursor_param", "cursor_in", "page_size",
+                         "limit_param", "stop_field"}),
+    "next_link": frozenset({"link_field"}),
+    "link_header": frozenset(),
+}
+_COMMON_OPTIONS = frozenset({"type", "max_pages"})
+ALL_PAGINATION_OPTIONS = sorted(_COMMON_OPTIONS.union(*_OPTIONS_BY_TYPE.values()))
+
+
+class PaginationLoopError(ConnectorError):
+    """The API handed back a page token or link that was already followed."""
+
+
+@dataclass(frozen=True)
+class PaginationSettings:
+    """A checked ``pagination`` block, with every default filled in."""
+
+    type: str
+    max_pages: int | None = None
+    page_size: int = 100
+    limit_param: str | None = "limit"
+    offset_param: str = "offset"
+    start: int = 0
+    page_param: str = "page"
+    start_page: int = 1
+    total_field: str | None = None
+    cursor_field: str = ""
+    cursor_from: str = "body"
+    cursor_param: str = "cursor"
+    cursor_in: str = "query"
+    stop_field: str | None = None
+    link_field: str = "next"
+
+    @classmethod
+    def parse(cls, block: dict[str, Any], field_path: str) -> PaginationSettings:
+        """Check a ``pagination`` block for its type; raise ``ConfigError`` naming the field."""
+        kind = block.get("type")
+        if kind not in _OPTIONS_BY_TYPE:
+            msg = (f"{field_path}.type: {kind!r} is not one of {', '.join(PAGINATION_TYPES)}"
+                   f"{did_you_mean(str(kind), PAGINATION_TYPES)}")
+            raise ConfigError(msg)
+        allowed = _OPTIONS_BY_TYPE[kind] | _COMMON_OPTIONS
+        for key in block:
+            if key not in allowed:
+                msg = (f"{field_path}.{key}: does not apply to pagination type '{kind}' "
+                       f"(it takes: {', '.join(sorted(allowed))})")
+                raise ConfigError(msg)
+        values = {k: v for k, v in block.items() if v is not None or k == "limit_param"}
+        settings = cls(**values)
+        settings._check(field_path)
+        return settings
+
+    def _check(self, field_path: str) -> None:
+        for name in ("page_size", "max_pages"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{field_path}.{name}: expected a positive integer, got {value}")
+        if self.type == "cursor":
+            if not self.cursor_field:
+                raise ConfigError(f"{field_path}.cursor_field: required for pagination type "
+                                  "'cursor' (where the next cursor is found)")
+            for name, choices in (("cursor_from", ("body", "header", "last_record")),
+                                  ("cursor_in", ("query", "body"))):
+                if getattr(self, name) not in choices:
+                    raise ConfigError(f"{field_path}.{name}: {getattr(self, name)!r} is not one "
+                                      f"of {', '.join(choices)}")
+
+
+def _normalized_url(url: str, ignored_params: frozenset[str]) -> str:
+    parts = urlsplit(url)
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                   if k not in ignored_params)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/",
+                       urlencode(query), ""))
+
+
+class GuardedPaginator(BaseAPIPaginator):
+    """Adds to the SDK's paginator: ``max_pages``, loop detection and request updating."""
+
+    def __init__(
+        self,
+        start_value: Any,
+        *args: Any,
+        settings: PaginationSettings,
+        reader: PageReader,
+        logger: logging.Logger,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(start_value, *args, **kwargs)
+        self.settings = settings
+        self.reader = reader
+        self.logger = logger
+        self._seen: set[Hashable] = set()
+
+    def loop_key(self, value: Any, response: requests.Response | None) -> Hashable:
+        """What identifies a page request for loop detection."""
+        return value
+
+    def update_request(self, request: HTTPRequest, token: Any) -> None:
+        """Put ``token`` (and the page size) into the request."""
+
+    def advance(self, response: requests.Response) -> None:
+        """Move to the next page, or finish; stop at ``max_pages``; refuse a loop."""
+        self._page_count += 1
+        self._seen.add(self.loop_key(self._value, response))
+        if not self.has_more(response):
+            self._finished = True
+            return
+        new_value = self.get_next(response)
+        if new_value is None or new_value == "":
+            self._finished = True
+            return
+        if self.loop_key(new_value, None) in self._seen:
+            msg = (f"stream '{self.reader.stream_name}': pagination loop after page "
+                   f"{self._page_count}: the API returned {SECRETS.redact(str(new_value))!r} "
+                   "again, which was already requested")
+            raise PaginationLoopError(msg)
+        if self.settings.max_pages and self._page_count >= self.settings.max_pages:
+            self.logger.warning(
+                "Stream '%s': stopped at pagination.max_pages = %d; the API has more pages",
+                self.reader.stream_name, self.settings.max_pages,
+            )
+            self._finished = True
+            return
+        self._value = new_value
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        """Token and link paginators go on past an empty page while the API says there is more."""
+        return False
+
+    def _put_page_size(self, request: HTTPRequest, into_body: bool = False) -> None:
+        if self.settings.limit_param is None:
+            return
+        target = request.params
+        if into_body:
+            request.data = target = dict(request.data or {})
+        target[self.settings.limit_param] = self.settings.page_size
+
+
+class _CountingPaginator(GuardedPaginator):
+    """Shared by offset and page: stop on a short page, or go on until ``total_field``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.received = 0
+
+    def has_more(self, response: requests.Response) -> bool:
+        page = self.reader.read(response)
+        count = len(page.records)
+        self.received += count
+        if count == 0:
+            return False
+        if self.settings.total_field:
+            total = dig(page.body, self.settings.total_field)
+            if isinstance(total, int):
+                return self.received < total
+            self.logger.warning(
+                "Stream '%s': pagination.total_field '%s' is missing or not an integer on page "
+                "%d; stopping on the first short page instead",
+                self.reader.stream_name, self.settings.total_field, page.number,
+            )
+        return count >= self.settings.page_size
+
+
+class OffsetPagination(_CountingPaginator, OffsetPaginator):
+    """``offset`` pagination: the offset advances by the records actually received."""
+
+    def get_next(self, response: requests.Response) -> int | None:
+        return self._value + len(self.reader.read(response).records)
+
+    def update_request(self, request: HTTPRequest, token: Any) -> None:
+        request.params[self.settings.offset_param] = token
+        self._put_page_size(request)
+
+
+class PagePagination(_CountingPaginator, PageNumberPaginator):
+    """``page`` pagination: page numbers from ``start_page``."""
+
+    def update_request(self, request: HTTPRequest, token: Any) -> None:
+        request.params[self.settings.page_param] = token
+        self._put_page_size(request)
+
+
+class CursorPagination(GuardedPaginator):
+    """``cursor`` pagination: a token from the body, a header or the last record."""
+
+    def has_more(self, response: requests.Response) -> bool:
+        if self.settings.stop_field is None:
+            return True
+        return dig(self.reader.read(response).body, self.settings.stop_field) is True
+
+    def get_next(self, response: requests.Response) -> Any:
+        field_name = self.settings.cursor_field
+        if self.settings.cursor_from == "header":
+            return response.headers.get(field_name)
+        page = self.reader.read(response)
+        if self.settings.cursor_from == "last_record":
+            return dig(page.records[-1], field_name) if page.records else None
+        return dig(page.body, field_name)
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        return self.settings.cursor_from != "last_record"
+
+    def update_request(self, request: HTTPRequest, token: Any) -> None:
+        in_body = self.settings.cursor_in == "body"
+        self._put_page_size(request, into_body=in_body)
+        if token is None:
+            return
+        if in_body:
+            request.data = {**(request.data or {}), self.settings.cursor_param: token}
+        else:
+            request.params[self.settings.cursor_param] = token
+
+
+class _LinkFollowing(BaseHATEOASPaginator, GuardedPaginator):
+    """Follows next-page URLs, resolved against the URL of the page that gave them."""
+
+    def __init__(self, *args: Any, credential_params: frozenset[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.credential_params = credential_params
+
+    def get_next(self, response: requests.Response) -> str | None:
+        link = self.get_next_url(response)
+        return urljoin(response.url, link) if isinstance(link, str) and link else None
+
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        return True
+
+    def loop_key(self, value: Any, response: requests.Response | None) -> Hashable:
+        url = value if value is not None else (response.url if response is not None else "")
+        return _normalized_url(url, self.credential_params)
+
+    def update_request(self, request: HTTPRequest, token: Any) -> None:
+        if token is not None:
+            request.url = token
+            request.params = {}
+
+
+class NextLinkPagination(_LinkFollowing):
+    """``next_link`` pagination: a URL at ``link_field`` in the body."""
+
+    def get_next_url(self, response: requests.Response) -> str | None:
+        return dig(self.reader.read(response).body, self.settings.link_field)
+
+
+class LinkHeaderPagination(_LinkFollowing, HeaderLinkPaginator):
+    """``link_header`` pagination: the RFC 8288 ``Link: <...>; rel="next"`` header."""
+
+
+def build_paginator(
+    settings: PaginationSettings | None,
+    reader: PageReader,
+    logger: logging.Logger,
+    credential_params: frozenset[str],
+) -> GuardedPaginator | None:
+    """A fresh paginator for one sync of a stream, or None for a single request."""
+    if settings is None:
+        return None
+    common = {"settings": settings, "reader": reader, "logger": logger}
+    if settings.type == "offset":
+        return OffsetPagination(settings.start, page_size=settings.page_size, **common)
+    if settings.type == "page":
+        return PagePagination(settings.start_page, **common)
+    if settings.type == "cursor":
+        return CursorPagination(None, **common)
+    link_class = NextLinkPagination if settings.type == "next_link" else LinkHeaderPagination
+    return link_class(credential_params=credential_params, **common)

@@ -1,0 +1,117 @@
+"""Turning one HTTP response into a page: its decoded body and the records in it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import requests
+
+from rest_connector.errors import ConnectorError
+
+
+class UndecodableBodyError(requests.exceptions.ContentDecodingError):
+    """A body that is not valid JSON (often a truncated one): retried like a broken connection."""
+
+
+class RecordShapeError(ConnectorError):
+    """A record that is not a JSON object."""
+
+
+_MISSING = object()
+
+
+def dig(document: Any, dot_path: str, default: Any = None) -> Any:
+    """The value at ``a.b.0.c`` in nested objects and lists, or ``default``."""
+    value = document
+    for part in dot_path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part, _MISSING)
+        elif isinstance(value, list) and part.lstrip("-").isdigit() and -len(value) <= int(
+            part
+        ) < len(value):
+            value = value[int(part)]
+        else:
+            return default
+        if value is _MISSING:
+            return default
+    return value
+
+
+def decode_json(response: requests.Response) -> Any:
+    """Decode a JSON body (orjson, with the standard library for integers beyond 64 bits)."""
+    content = response.content
+    if not content.strip():
+        return None
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        try:
+            return json.loads(content)
+        except ValueError as error:
+            msg = f"response body is not valid JSON ({error.__class__.__name__}: {error})"
+            raise UndecodableBodyError(msg) from None
+
+
+@dataclass
+class Page:
+    """A decoded response: the whole body and the records found in it."""
+
+    number: int
+    body: Any
+    records: list[dict[str, Any]]
+
+
+class PageReader:
+    """Reads records out of a stream's responses, remembering the last page for the paginator."""
+
+    def __init__(self, stream_name: str, root_key: str | None, logger: logging.Logger) -> None:
+        self.stream_name = stream_name
+        self.root_key = root_key
+        self.logger = logger
+        self.pages_read = 0
+        self._last: tuple[requests.Response, Page] | None = None
+
+    @property
+    def last_page(self) -> Page:
+        """The page read most recently."""
+        if self._last is None:
+            raise LookupError("no page has been read yet")
+        return self._last[1]
+
+    def read(self, response: requests.Response) -> Page:
+        """The page of ``response``, decoded once however often it is asked for."""
+        if self._last is not None and self._last[0] is response:
+            return self._last[1]
+        body = decode_json(response)
+        self.pages_read += 1
+        page = Page(self.pages_read, body, self._records_in(body, self.pages_read))
+        self._last = (response, page)
+        return page
+
+    def _records_in(self, body: Any, number: int) -> list[dict[str, Any]]:
+        found = body
+        if self.root_key:
+            found = dig(body, self.root_key)
+            if found is None:
+                keys = ", ".join(map(str, body)) if isinstance(body, dict) else type(body).__name__
+                self.logger.warning(
+                    "Stream '%s', page %d: response.root_key '%s' is missing or null; "
+                    "the page has 0 records (the response has: %s)",
+                    self.stream_name, number, self.root_key, keys or "nothing",
+                )
+                return []
+        if found is None:
+            return []
+        records = found if isinstance(found, list) else [found]
+        for position, record in enumerate(records):
+            if not isinstance(record, dict):
+                msg = (
+                    f"stream '{self.stream_name}', page {number}, record {position}: expected a "
+                    f"JSON object, got {type(record).__name__}"
+                )
+                raise RecordShapeError(msg)
+        return records

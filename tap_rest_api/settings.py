@@ -1,0 +1,186 @@
+"""The tap's settings: the JSON schema users configure, and each stream's checked settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from singer_sdk import typing as th
+
+from rest_connector.config import forbid_unknown_keys
+from rest_connector.errors import ConfigError
+from rest_connector.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
+from rest_connector.settings import AUTH, HEADERS, MAX_RESPONSE_BYTES, RATE_LIMIT, TIMEOUT
+from tap_rest_api.pagination import PAGINATION_TYPES, PaginationSettings
+
+HTTP_METHODS = ("GET", "POST")
+_SCALAR = th.AnyOf(th.StringType, th.IntegerType, th.NumberType, th.BooleanType)
+
+PAGINATION = th.Property(
+    "pagination",
+    th.ObjectType(
+        th.Property("type", th.StringType, required=True, allowed_values=list(PAGINATION_TYPES)),
+        th.Property("max_pages", th.IntegerType, description="Stop after this many pages"),
+        th.Property("page_size", th.IntegerType, description="Records asked for per page (100)"),
+        th.Property("limit_param", th.StringType,
+                    description="Query parameter for the page size ('limit'; null: none)"),
+        th.Property("offset_param", th.StringType, description="offset: parameter ('offset')"),
+        th.Property("start", th.IntegerType, description="offset: first offset (0)"),
+        th.Property("page_param", th.StringType, description="page: parameter ('page')"),
+        th.Property("start_page", th.IntegerType, description="page: first page number (1)"),
+        th.Property("total_field", th.StringType,
+                    description="offset/page: dot path to the total record count"),
+        th.Property("cursor_field", th.StringType, description="cursor: dot path to the cursor"),
+        th.Property("cursor_from", th.StringType,
+                    allowed_values=["body", "header", "last_record"],
+                    description="cursor: where the cursor is read (body)"),
+        th.Property("cursor_param", th.StringType, description="cursor: parameter ('cursor')"),
+        th.Property("cursor_in", th.StringType, allowed_values=["query", "body"],
+                    description="cursor: send the cursor in the query or the JSON body"),
+        th.Property("stop_field", th.StringType,
+                    description="cursor: dot path to a boolean such as has_more"),
+        th.Property("link_field", th.StringType, description="next_link: dot path ('next')"),
+    ),
+    title="Pagination",
+)
+
+SCHEMA_FIELD = th.ObjectType(
+    th.Property("name", th.StringType, required=True),
+    th.Property("type", th.StringType, required=True),
+    th.Property("nullable", th.BooleanType),
+)
+
+INCREMENTAL = th.Property(
+    "incremental",
+    th.ObjectType(
+        th.Property("replication_key", th.StringType, required=True,
+                    description="Record field holding the bookmark"),
+        th.Property("param", th.StringType, required=True,
+                    description="Request parameter that receives the bookmark"),
+        th.Property("start_value", th.StringType, description="Sent when there is no state yet"),
+        th.Property("sorted", th.BooleanType,
+                    description="Records arrive in bookmark order (default false)"),
+    ),
+    title="Incremental replication",
+)
+
+STREAM = th.ObjectType(
+    th.Property("name", th.StringType, required=True, description="Stream name"),
+    th.Property("url", th.StringType, required=True, description="Endpoint URL"),
+    th.Property("method", th.StringType, allowed_values=list(HTTP_METHODS)),
+    HEADERS,
+    th.Property("params", th.ObjectType(additional_properties=th.AnyOf(
+        _SCALAR, th.ArrayType(_SCALAR))), description="Query string parameters"),
+    th.Property("body", th.ObjectType(), description="JSON request body (POST)"),
+    AUTH,
+    PAGINATION,
+    th.Property("response", th.ObjectType(
+        th.Property("root_key", th.StringType, description="Dot path to the records"),
+    )),
+    RATE_LIMIT,
+    th.Property("schema", th.ArrayType(SCHEMA_FIELD),
+                description="Declared fields; inferred from the first page if omitted"),
+    th.Property("primary_keys", th.ArrayType(th.StringType)),
+    INCREMENTAL,
+    TIMEOUT,
+    MAX_RESPONSE_BYTES,
+)
+
+CONFIG_SCHEMA = forbid_unknown_keys(
+    th.PropertiesList(
+        th.Property("streams", th.ArrayType(STREAM), required=True,
+                    description="The endpoints to read, one stream each"),
+        HEADERS,
+        AUTH,
+        RATE_LIMIT,
+        TIMEOUT,
+        MAX_RESPONSE_BYTES,
+    ).to_dict()
+)
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return [_query_value(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Incremental:
+    """Checked ``incremental`` settings."""
+
+    replication_key: str
+    param: str
+    start_value: str | None = None
+    sorted: bool = False
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """One stream's settings with the tap-level defaults applied."""
+
+    name: str
+    url: str
+    field_path: str
+    method: str = "GET"
+    headers: dict[str, str] | None = None
+    params: dict[str, Any] | None = None
+    body: dict[str, Any] | None = None
+    auth: dict[str, Any] | None = None
+    pagination: PaginationSettings | None = None
+    root_key: str | None = None
+    rate_limit: dict[str, Any] | None = None
+    schema_fields: list[dict[str, Any]] | None = None
+    primary_keys: tuple[str, ...] = ()
+    incremental: Incremental | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], index: int) -> StreamSettings:
+        """Stream ``index`` of ``config``, inheriting the tap-level defaults."""
+        stream = config["streams"][index]
+        path = f"streams[{index}]"
+        pagination = stream.get("pagination")
+        incremental = stream.get("incremental")
+        return cls(
+            name=stream["name"],
+            url=stream["url"],
+            field_path=path,
+            method=(stream.get("method") or "GET").upper(),
+            headers={**(config.get("headers") or {}), **(stream.get("headers") or {})},
+            params={k: _query_value(v) for k, v in (stream.get("params") or {}).items()},
+            body=stream.get("body"),
+            auth=stream.get("auth") or config.get("auth"),
+            pagination=PaginationSettings.parse(pagination, f"{path}.pagination")
+            if pagination else None,
+            root_key=(stream.get("response") or {}).get("root_key"),
+            rate_limit={**(config.get("rate_limit") or {}), **(stream.get("rate_limit") or {})},
+            schema_fields=stream.get("schema"),
+            primary_keys=tuple(stream.get("primary_keys") or ()),
+            incremental=Incremental(**incremental) if incremental else None,
+            timeout=float(_first(stream, config, "timeout", DEFAULT_TIMEOUT)),
+            max_response_bytes=int(
+                _first(stream, config, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
+            ),
+        )
+
+
+def _first(stream: dict[str, Any], config: dict[str, Any], key: str, default: Any) -> Any:
+    for source in (stream, config):
+        if source.get(key) is not None:
+            return source[key]
+    return default
+
+
+def check_unique_names(config: dict[str, Any]) -> None:
+    """Stream names must be unique: they name the tables downstream."""
+    seen: dict[str, int] = {}
+    for index, stream in enumerate(config["streams"]):
+        name = stream["name"]
+        if name in seen:
+            msg = f"streams[{index}].name: {name!r} is already the name of streams[{seen[name]}]"
+            raise ConfigError(msg)
+        seen[name] = index

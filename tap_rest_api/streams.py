@@ -1,0 +1,185 @@
+"""The one stream class: any endpoint the settings describe, on the SDK's ``RESTStream``."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+from rest_connector.auth import NoAuth, build_authenticator
+from rest_connector.errors import ConfigError
+from rest_connector.http import HttpClient
+from rest_connector.retry import RetryPolicy
+from tap_rest_api.inference import InferredSchema
+from tap_rest_api.pagination import GuardedPaginator, build_paginator
+from tap_rest_api.records import PageReader
+from tap_rest_api.schema import DeclaredRecords, declared_schema
+from tap_rest_api.settings import StreamSettings
+
+if TYPE_CHECKING:
+    from singer_sdk import Tap
+
+EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+class RestApiStream(RESTStream):
+    """Reads one endpoint: request, auth, rate limit, retries, pages, records, schema."""
+
+    # Records are held to the SCHEMA by ``DeclaredRecords`` or ``InferredSchema`` on our own
+    # per-record path, so the SDK's recursive conformance pass would only repeat that work.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    url_base = ""
+    payload_as_json = True
+
+    def __init__(self, tap: Tap, settings: StreamSettings) -> None:
+        self.settings = settings
+        self._schema_announced = False
+        schema = EMPTY_SCHEMA
+        if settings.schema_fields is not None:
+            schema = declared_schema(settings.schema_fields, f"{settings.field_path}.schema")
+        super().__init__(
+            tap=tap, name=settings.name, schema=copy.deepcopy(schema),
+            path=urlsplit(settings.url).path,
+        )
+        self.primary_keys = list(settings.primary_keys)
+        self._configure_incremental()
+        auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth")
+        self.http = HttpClient(
+            settings.url,
+            auth=auth,
+            policy=RetryPolicy.from_settings(settings.rate_limit),
+            requests_per_second=(settings.rate_limit or {}).get("requests_per_second"),
+            timeout=settings.timeout,
+            max_response_bytes=settings.max_response_bytes,
+        )
+        self._requests_session = self.http.session
+        self._auth = auth or NoAuth()
+        self._reader = PageReader(self.name, settings.root_key, self.logger)
+        self._paginator: GuardedPaginator | None = None
+
+    def _configure_incremental(self) -> None:
+        incremental = self.settings.incremental
+        if incremental is None:
+            return
+        declared = self.schema.get("properties", {})
+        if self.settings.schema_fields is not None and incremental.replication_key not in declared:
+            msg = (f"{self.settings.field_path}.incremental.replication_key: "
+                   f"{incremental.replication_key!r} is not a field of the declared schema")
+            raise ConfigError(msg)
+        self.replication_key = incremental.replication_key
+        self.is_sorted = incremental.sorted
+
+    # -- requests -------------------------------------------------------------------------
+
+    @property
+    def authenticator(self) -> Callable[[requests.PreparedRequest], requests.PreparedRequest]:
+        """Credentials for the stream's origin only."""
+        return self._auth
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        """Configured headers (tap-level, then stream-level), JSON by default."""
+        return {"Accept": "application/json", **(self.settings.headers or {})}
+
+    @property
+    def timeout(self) -> int:
+        """The per-request deadline (enforced in full by the session)."""
+        return int(self.settings.timeout) or 1
+
+    def get_url(self, context: dict | None) -> str:
+        """The endpoint's URL as configured."""
+        return self.settings.url
+
+    def get_new_paginator(self) -> GuardedPaginator | None:
+        """A fresh paginator and page reader for one sync."""
+        self._reader = PageReader(self.name, self.settings.root_key, self.logger)
+        credential_params = getattr(self._auth, "param_names", frozenset())
+        self._paginator = build_paginator(
+            self.settings.pagination, self._reader, self.logger, credential_params
+        )
+        return self._paginator
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """The request for one page: method, headers, params, body, then the page token."""
+        request = HTTPRequest(
+            url=self.settings.url,
+            method=self.settings.method,
+            headers=self.http_headers,
+            params=dict(self.settings.params or {}),
+            data=copy.deepcopy(self.settings.body),
+        )
+        self._add_bookmark(request, page.stream_context)
+        if self._paginator is not None:
+            self._paginator.update_request(request, page.next_page_token)
+        return request
+
+    def _add_bookmark(self, request: HTTPRequest, context: dict | None) -> None:
+        incremental = self.settings.incremental
+        if incremental is None:
+            return
+        value = self.get_starting_replication_key_value(context)
+        if value is None:
+            value = incremental.start_value
+        if value is None:
+            return
+        pagination = self.settings.pagination
+        if pagination is not None and pagination.cursor_in == "body":
+            request.data = {**(request.data or {}), incremental.param: value}
+        else:
+            request.params[incremental.param] = value
+
+    def request_decorator(self, func: Callable) -> Callable:
+        """Rate limit every try and retry transient failures with the shared policy."""
+        return self.http.retrying(func)
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Fail or retry on the status, then decode the body (an undecodable body is retried)."""
+        self.http.check(response)
+        self._reader.read(response)
+
+    # -- records --------------------------------------------------------------------------
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        """The records of the page (decoded once, in ``validate_response``)."""
+        return self._reader.read(response).records
+
+    def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+        """Records held to the declared schema, or widening the inferred one as they come."""
+        if self.settings.schema_fields is not None:
+            declared = DeclaredRecords(self.name, self.schema, self.logger, self.primary_keys)
+            for record in self.request_records(context):
+                yield declared.conform(record, self._reader.pages_read)
+            return
+        inferred: InferredSchema | None = None
+        for record in self.request_records(context):
+            if inferred is None:
+                inferred = InferredSchema()
+                inferred.observe_page(self._reader.last_page.records)
+                self._announce_schema(inferred.schema)
+            elif inferred.fit(record):
+                self._announce_schema(inferred.schema)
+            yield record
+        if inferred is None:
+            self._announce_schema(self.schema)
+
+    def _announce_schema(self, schema: dict[str, Any]) -> None:
+        """Adopt a new inferred schema and emit a SCHEMA message for it."""
+        self._schema = copy.deepcopy(schema)
+        self._tap.mapper.register_raw_stream_schema(self.name, self._schema, self.primary_keys)
+        self._stream_maps = None
+        if self._tap.input_catalog is None:
+            self._metadata = None
+            self._mask = None
+        self._schema_announced = True
+        super()._write_schema_message()
+
+    def _write_schema_message(self) -> None:
+        """An inferred stream's SCHEMA waits for its first page."""
+        if self.settings.schema_fields is not None or self._schema_announced:
+            super()._write_schema_message()
