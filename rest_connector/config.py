@@ -138,3 +138,25 @@ class StrictConfigMixin:
                 "Config validation failed", errors=problems, schema=self.config_jsonschema
             )
         return problems
+
+
+def secret_fields(
+    config: Any, schema: dict[str, Any], path: tuple[str | int, ...] = ()
+) -> Iterable[tuple[tuple[str | int, ...], Any]]:
+    """``(path, value)`` of every value in ``config`` whose schema marks it secret."""
+    if not isinstance(schema, dict):
+        return
+    if schema.get("secret") or schema.get("writeOnly"):
+        yield path, config
+        return
+    for alternative in schema.get("anyOf", []) + schema.get("oneOf", []):
+        yield from secret_fields(config, alternative, path)
+    if isinstance(config, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, value in config.items():
+            sub = properties.get(key, extra if isinstance(extra, dict) else None)
+            yield from secret_fields(value, sub or {}, (*path, key))
+    elif isinstance(config, list) and isinstance(schema.get("items"), dict):
+        for index, value in enumerate(config):
+            yield from secret_fields(value, schema["items"], (*path, index))

@@ -119,9 +119,11 @@ def load_yaml(text: str, source: str = "<pipeline>") -> LoadedYaml:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         reason = error.problem or error.context or "invalid YAML"
-        raise PipelineError(source, [PipelineProblem((), line, f"invalid YAML: {reason}")]) from None
+        problem = PipelineProblem((), line, f"invalid YAML: {reason}")
+        raise PipelineError(source, [problem]) from None
     except yaml.YAMLError as error:
-        raise PipelineError(source, [PipelineProblem((), None, f"invalid YAML: {error}")]) from None
+        problem = PipelineProblem((), None, f"invalid YAML: {error}")
+        raise PipelineError(source, [problem]) from None
     finally:
         loader.dispose()
     builder = _Builder(loader)

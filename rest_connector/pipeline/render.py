@@ -18,7 +18,7 @@ from typing import Any
 from rest_connector.pipeline.load import LoadedYaml
 from rest_connector.pipeline.problems import PipelineProblem, YamlPath
 
-RENDER_TIMEOUT_SECONDS = 10.0
+RENDER_TIMEOUT_SECONDS = 5.0
 RENDER_MEMORY_BYTES = 256 * 1024 * 1024
 _TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
@@ -56,24 +56,48 @@ def _replace(value: Any, path: YamlPath, rendered: Mapping[YamlPath, str]) -> An
 
 def _run_worker(
     templates: dict[str, str], env: Mapping[str, str], variables: Mapping[str, str]
-) -> dict[str, dict[str, str]]:
+) -> tuple[dict[str, dict[str, str]], str | None]:
+    """Results of one child run, and why it stopped early (None when it finished)."""
     request = json.dumps({
         "templates": templates, "env": dict(env), "variables": dict(variables),
         "memory_bytes": RENDER_MEMORY_BYTES,
     })
+    stopped: str | None = None
     try:
         done = subprocess.run(
             [sys.executable, "-m", "rest_connector.pipeline.template_worker"],
             input=request.encode(), capture_output=True, timeout=RENDER_TIMEOUT_SECONDS,
             check=False,
         )
-    except subprocess.TimeoutExpired:
-        reason = f"rendering took longer than {RENDER_TIMEOUT_SECONDS:g} s"
-        return {key: {"error": reason} for key in templates}
-    if done.returncode != 0:
-        reason = "rendering failed (out of memory or crashed)"
-        return {key: {"error": reason} for key in templates}
-    return json.loads(done.stdout)
+        output = done.stdout
+        if done.returncode != 0:
+            stopped = "rendering failed: the template needs more memory than rendering may use"
+    except subprocess.TimeoutExpired as expired:
+        output = expired.stdout or b""
+        stopped = f"rendering took longer than {RENDER_TIMEOUT_SECONDS:g} s"
+    results = {}
+    for line in output.decode().splitlines():
+        if line.endswith("}"):
+            result = json.loads(line)
+            results[result.pop("id")] = result
+    return results, stopped
+
+
+def _render_bounded(
+    templates: dict[str, str], env: Mapping[str, str], variables: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """Render in child processes; a template that stops its child fails alone, the rest go on."""
+    results: dict[str, dict[str, str]] = {}
+    pending = dict(templates)
+    while pending:
+        done, stopped = _run_worker(pending, env, variables)
+        results.update(done)
+        pending = {key: text for key, text in pending.items() if key not in done}
+        if pending:
+            culprit = next(iter(pending))
+            results[culprit] = {"error": stopped or "rendering stopped unexpectedly"}
+            del pending[culprit]
+    return results
 
 
 def render_templates(
@@ -85,7 +109,7 @@ def render_templates(
     if not found:
         return loaded.data, []
     keys = {str(index): path for index, path in enumerate(found)}
-    results = _run_worker({key: found[path] for key, path in keys.items()}, env,
+    results = _render_bounded({key: found[path] for key, path in keys.items()}, env,
                           template_variables(variables))
     rendered: dict[YamlPath, str] = {}
     problems: list[PipelineProblem] = []

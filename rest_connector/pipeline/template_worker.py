@@ -1,8 +1,9 @@
 """Renders pipeline templates in a sandbox; run as a child process with bounded memory.
 
 Reads ``{"templates": {id: text}, "env": {...}, "variables": {...}, "memory_bytes": n}`` as JSON
-on stdin and writes ``{id: {"value": text} | {"error": message}}`` as JSON on stdout. Kept free of
-heavy imports so the child starts quickly.
+on stdin and writes one JSON line per template, in order, as soon as it is rendered:
+``{"id": id, "value": text}`` or ``{"id": id, "error": message}``. Kept free of heavy imports so
+the child starts quickly.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import json
 import resource
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import missing
 
@@ -60,6 +61,8 @@ def _render_one(
                                  f"characters"}
             chunks.append(chunk)
         return {"value": "".join(chunks)}
+    except UndefinedError as error:
+        return {"error": str(error)}
     except SecurityError as error:
         return {"error": f"blocked by the template sandbox: {error}"}
     except TemplateError as error:
@@ -72,11 +75,12 @@ def _render_one(
 
 def render_all(
     templates: Mapping[str, str], env: Mapping[str, str], variables: Mapping[str, str]
-) -> dict[str, dict[str, str]]:
+) -> Iterator[dict[str, str]]:
     """Render each template once with ``env`` and ``variables``; errors are per template."""
     environment = _environment()
     context = {**variables, "env": EnvironmentVariables(env)}
-    return {key: _render_one(environment, text, context) for key, text in templates.items()}
+    for key, text in templates.items():
+        yield {"id": key, **_render_one(environment, text, context)}
 
 
 def _limit_memory(extra_bytes: int) -> None:
@@ -90,8 +94,9 @@ def main() -> None:
     """Child-process entry: JSON request on stdin, JSON results on stdout."""
     request = json.load(sys.stdin)
     _limit_memory(int(request["memory_bytes"]))
-    results = render_all(request["templates"], request["env"], request["variables"])
-    json.dump(results, sys.stdout)
+    for result in render_all(request["templates"], request["env"], request["variables"]):
+        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,220 @@
+"""Turning a pipeline file into settings for the tap and one target per output.
+
+The plugins' own settings schemas are the single source of truth: translated settings are
+checked against them and each problem is reported at the YAML path and line it came from.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import importlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from rest_connector.config import find_problems, secret_fields
+from rest_connector.pipeline.load import LoadedYaml, load_yaml
+from rest_connector.pipeline.problems import PipelineError, PipelineProblem, YamlPath
+from rest_connector.pipeline.render import render_templates
+from rest_connector.redact import SECRETS
+
+TAP = "tap-rest-api"
+PLUGIN_CLASSES = {
+    TAP: "tap_rest_api.tap:TapRestApi",
+    "target-rest-api": "target_rest_api.target:TargetRestApi",
+    "target-delta": "target_delta.target:TargetDelta",
+}
+INPUT_FORMATS = {"rest_api": TAP}
+OUTPUT_FORMATS = {"rest_api": "target-rest-api", "delta": "target-delta"}
+TRANSFORM_TYPES = ("noop", "stream_maps")
+
+
+def _formats(names: Mapping[str, str]) -> dict[str, Any]:
+    return {"type": "object", "required": ["format"],
+            "properties": {"format": {"type": "string", "enum": list(names)}}}
+
+
+PIPELINE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["CONFIG"],
+    "additionalProperties": False,
+    "properties": {
+        "MODEL": {"type": "string"},
+        "VERSION": {"type": "string"},
+        "CONFIG": {
+            "type": "object",
+            "required": ["inputs", "outputs"],
+            "additionalProperties": False,
+            "properties": {
+                "inputs": {"type": "object", "minProperties": 1,
+                           "additionalProperties": _formats(INPUT_FORMATS)},
+                "transform": {
+                    "type": "object",
+                    "required": ["type"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "type": {"type": "string", "enum": list(TRANSFORM_TYPES)},
+                        "stream_maps": {"type": "object"},
+                        "stream_map_config": {"type": "object"},
+                    },
+                },
+                "outputs": {"type": "object", "minProperties": 1,
+                            "additionalProperties": _formats(OUTPUT_FORMATS)},
+            },
+        },
+    },
+}
+"""The pipeline envelope; what is inside each input and output is the plugins' business."""
+
+
+@cache
+def plugin_schema(executable: str) -> dict[str, Any]:
+    """The settings schema of a plugin, built-in settings (stream maps, ...) included."""
+    module_name, class_name = PLUGIN_CLASSES[executable].split(":")
+    plugin = getattr(importlib.import_module(module_name), class_name)
+    schema = copy.deepcopy(plugin.config_jsonschema)
+    plugin.append_builtin_config(schema)
+    return schema
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    """Settings for one plugin process, and where in the YAML each part came from."""
+
+    executable: str
+    name: str
+    settings: dict[str, Any]
+    origins: tuple[tuple[tuple[str | int, ...], YamlPath], ...]
+    """(settings path prefix, YAML path prefix) pairs, most specific first."""
+
+    def yaml_path(self, path: tuple[str | int, ...]) -> YamlPath:
+        """The YAML path a settings path came from."""
+        for prefix, origin in self.origins:
+            if path[: len(prefix)] == prefix:
+                return (*origin, *path[len(prefix):])
+        return ("CONFIG", *path)
+
+    def secrets(self) -> list[tuple[tuple[str | int, ...], Any]]:
+        """``(settings path, value)`` of each secret setting."""
+        return [(path, value) for path, value in secret_fields(self.settings,
+                                                               plugin_schema(self.executable))
+                if isinstance(value, str) and value]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A checked pipeline: the tap's settings and one target per output."""
+
+    source: Path
+    document: LoadedYaml
+    tap: PluginSettings
+    targets: tuple[PluginSettings, ...]
+
+
+def _tap_settings(config: dict[str, Any]) -> PluginSettings:
+    streams: list[dict[str, Any]] = []
+    origins: list[tuple[tuple[str | int, ...], YamlPath]] = []
+    for index, (name, spec) in enumerate(config["inputs"].items()):
+        streams.append({"name": name, **{k: v for k, v in spec.items() if k != "format"}})
+        origins.append((("streams", index, "name"), ("CONFIG", "inputs", name)))
+        origins.append((("streams", index), ("CONFIG", "inputs", name)))
+    settings: dict[str, Any] = {"streams": streams}
+    transform = config.get("transform") or {"type": "noop"}
+    if transform["type"] == "stream_maps":
+        for key in ("stream_maps", "stream_map_config"):
+            if key in transform:
+                settings[key] = transform[key]
+                origins.append(((key,), ("CONFIG", "transform", key)))
+    return PluginSettings(TAP, TAP, settings, tuple(origins))
+
+
+def _target_settings(name: str, spec: dict[str, Any]) -> PluginSettings:
+    settings = {k: v for k, v in spec.items() if k != "format"}
+    return PluginSettings(OUTPUT_FORMATS[spec["format"]], name, settings,
+                          (((), ("CONFIG", "outputs", name)),))
+
+
+def _quote_hint(message: str, raw: str | None, secret: bool) -> str:
+    """``message``, plus a hint to quote when YAML 1.1 made an unquoted string another type."""
+    if raw is None or not message.startswith("expected string"):
+        return message
+    if secret:
+        return f"{message} — YAML reads some unquoted values as non-strings; put this one in quotes"
+    return f'{message} — YAML reads the unquoted {raw} as a non-string; write "{raw}" in quotes'
+
+
+def _non_json_values(value: Any, path: YamlPath) -> list[YamlPath]:
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _non_json_values(v, (*path, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _non_json_values(v, (*path, i))]
+    return []
+
+
+def _check(plugin: PluginSettings, document: LoadedYaml,
+           skip: set[YamlPath]) -> list[PipelineProblem]:
+    problems: list[PipelineProblem] = []
+    dates = {plugin.yaml_path(path) for path in _non_json_values(plugin.settings, ())}
+    for yaml_path in sorted(dates, key=str):
+        raw = document.plain_scalars.get(yaml_path, "value")
+        problems.append(PipelineProblem(
+            yaml_path, document.line_of(yaml_path),
+            f'YAML reads the unquoted {raw} as a date, not a string: write "{raw}" in quotes'))
+    secrets = {path for path, _ in secret_fields(plugin.settings,
+                                                 plugin_schema(plugin.executable))}
+    for problem in find_problems(plugin.settings, plugin_schema(plugin.executable)):
+        yaml_path = plugin.yaml_path(problem.path)
+        if yaml_path in dates or any(yaml_path[: len(s)] == s for s in skip):
+            continue
+        message = _quote_hint(problem.message, document.plain_scalars.get(yaml_path),
+                              problem.path in secrets)
+        problems.append(PipelineProblem(yaml_path, document.line_of(yaml_path), message))
+    return problems
+
+
+def _envelope_problems(document: LoadedYaml) -> list[PipelineProblem]:
+    problems = []
+    for problem in find_problems(document.data if document.data is not None else {},
+                                 PIPELINE_SCHEMA):
+        yaml_path = tuple(problem.path)
+        message = _quote_hint(problem.message, document.plain_scalars.get(yaml_path), False)
+        problems.append(PipelineProblem(yaml_path, document.line_of(yaml_path), message))
+    return sorted(problems, key=lambda p: p.line or 0)
+
+
+def translate(
+    source: str | os.PathLike[str],
+    env: Mapping[str, str] | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> Pipeline:
+    """Load, render and check a pipeline file; raise ``PipelineError`` with every problem."""
+    path = Path(source)
+    name = str(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise PipelineError(name, [PipelineProblem((), None, f"cannot read: "
+                                                             f"{error.strerror}")]) from None
+    document = load_yaml(text, name)
+    problems = _envelope_problems(document)
+    if problems:
+        raise PipelineError(name, problems)
+    data, render_problems = render_templates(
+        document, os.environ if env is None else env, variables or {})
+    config = data["CONFIG"]
+    tap = _tap_settings(config)
+    targets = tuple(_target_settings(key, spec) for key, spec in config["outputs"].items())
+    skip = {problem.path for problem in render_problems}
+    problems = list(render_problems)
+    for plugin in (tap, *targets):
+        SECRETS.add(*(value for _, value in plugin.secrets()))
+        problems.extend(_check(plugin, document, skip))
+    if problems:
+        raise PipelineError(name, sorted(problems, key=lambda p: (p.line or 0, str(p))))
+    return Pipeline(path, document, tap, targets)
