@@ -74,9 +74,8 @@ class ConnectorSession(requests.Session):
         kwargs["timeout"] = self.deadline_seconds
         kwargs["stream"] = True
         response = super().send(request, **kwargs)
-        if response.is_redirect and kwargs.get("allow_redirects", True):
-            return response  # intermediate hop, read by requests itself
-        self._read_body(response, deadline)
+        if not response._content_consumed:  # redirect hops come back here already read
+            self._read_body(response, deadline)
         return response
 
     def _read_body(self, response: requests.Response, deadline: float) -> None:
@@ -93,6 +92,7 @@ class ConnectorSession(requests.Session):
         finally:
             response.close()
         response._content = bytes(body)
+        response._content_consumed = True
 
     def _too_large(self, response: requests.Response, what: str) -> str:
         return (
