@@ -88,7 +88,7 @@ class ShutdownController:
         """The conventional status for a run stopped by the signal: ``128 + signum``."""
         return 128 + (self.signum or 0)
 
-    def handle(self, signum: int, frame: FrameType | None = None) -> None:  # noqa: ARG002
+    def handle(self, signum: int, frame: FrameType | None = None) -> None:
         """The signal handler: record the signal once, and interrupt a blocked read."""
         if self.requested:
             logger.warning("Received %s during shutdown: already draining, ignored",
@@ -142,16 +142,16 @@ class ShutdownController:
 class _GuardedReader:
     """Wraps an SDK message reader so its input stops at the shutdown's request."""
 
-    def __init__(self, reader: Any, shutdown: ShutdownController) -> None:  # noqa: ANN401
+    def __init__(self, reader: Any, shutdown: ShutdownController) -> None:
         self._reader = reader
         self._shutdown = shutdown
 
-    def process_lines(self, file_input: Any, callbacks: dict) -> Any:  # noqa: ANN401
+    def process_lines(self, file_input: Any, callbacks: dict) -> Any:
         """Process the input's lines through the wrapped reader, stopping on a signal."""
         source = file_input or self._reader.default_input
         return self._reader.process_lines(self._shutdown.guarded(source), callbacks)
 
-    def __getattr__(self, name: str) -> Any:  # noqa: ANN401
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._reader, name)
 
 
@@ -162,7 +162,7 @@ class GracefulShutdownMixin:
     logger: logging.Logger
     message_reader: Any
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._shutdown = ShutdownController()
         super().__init__(*args, **kwargs)
         self._shutdown.deadline_seconds = float(

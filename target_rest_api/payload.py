@@ -1,0 +1,58 @@
+"""What one request carries: the JSON body of a batch and its idempotency key."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+"""date/date-time values as RFC 3339 strings, decimals as JSON numbers, NaN and infinities as
+null (JSON has no NaN)."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Consecutive records of one stream, at positions ``first``..``last`` of that stream."""
+
+    stream: str
+    first: int
+    records: Sequence[dict[str, Any]]
+
+    @property
+    def last(self) -> int:
+        """Position of the batch's last record in its stream (0-based)."""
+        return self.first + len(self.records) - 1
+
+    @property
+    def span(self) -> str:
+        """``records 100-199 of stream 'orders'``, for messages."""
+        return f"records {self.first}-{self.last} of stream {self.stream!r}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """Derived from stream and position only: the same input always gives the same keys."""
+        return hashlib.sha256(f"{self.stream}\n{self.first}\n{self.last}".encode()).hexdigest()[
+            :32
+        ]
+
+    def halves(self) -> tuple[Batch, Batch]:
+        """The batch split in two, each keeping its records' positions."""
+        middle = len(self.records) // 2
+        return (
+            Batch(self.stream, self.first, self.records[:middle]),
+            Batch(self.stream, self.first + middle, self.records[middle:]),
+        )
+
+    def body(self, wrap_key: str | None = None) -> bytes:
+        """The request body: a JSON array of the records, or ``{wrap_key: [...]}``."""
+        records = list(self.records)
+        return _ENCODER.encode({wrap_key: records} if wrap_key else records)
+
+
+def to_json(value: Any) -> bytes:
+    """Encode a value the way request bodies are encoded."""
+    return _ENCODER.encode(value)

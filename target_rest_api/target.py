@@ -1,0 +1,170 @@
+"""target-rest-api: POST Singer records to a REST endpoint in batches, and never lose one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecReader
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.sinks import Sink
+from singer_sdk.target_base import Target
+
+from rest_connector import settings
+from rest_connector.auth import build_authenticator
+from rest_connector.config import StrictConfigMixin, forbid_unknown_keys
+from rest_connector.errors import ConfigError
+from rest_connector.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, HttpClient
+from rest_connector.redact import install_log_redaction
+from rest_connector.retry import RetryPolicy
+from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
+from target_rest_api.dead_letter import DeadLetterFile
+from target_rest_api.delivery import StreamDelivery
+from target_rest_api.sinks import DEFAULT_BATCH_SIZE, RestApiSink
+
+METHODS = ("POST", "PUT", "PATCH")
+ON_FAILURE = ("fail", "dead_letter")
+
+
+def _settings_schema() -> dict:
+    schema = th.PropertiesList(
+        th.Property("url", th.StringType, required=True, title="URL",
+                    description="Endpoint receiving the batches; '{stream}' is replaced by "
+                                "the stream name"),
+        th.Property("method", th.StringType, allowed_values=list(METHODS), default="POST",
+                    description="HTTP method of every request"),
+        settings.HEADERS,
+        settings.AUTH,
+        th.Property("batch_size", th.IntegerType(minimum=1), default=DEFAULT_BATCH_SIZE,
+                    title="Batch size", description="Records per request"),
+        settings.RATE_LIMIT,
+        settings.TIMEOUT,
+        settings.MAX_RESPONSE_BYTES,
+        th.Property("wrap_key", th.StringType, title="Wrap key",
+                    description='Send {"<wrap_key>": [records]} instead of a bare JSON array'),
+        th.Property("on_failure", th.StringType, allowed_values=list(ON_FAILURE),
+                    default="fail", title="On failure",
+                    description="fail: stop with a non-zero exit; dead_letter: append the "
+                                "batch to dead_letter_path and go on"),
+        th.Property("dead_letter_path", th.StringType, title="Dead-letter file",
+                    description="JSON-lines file for undelivered records "
+                                "(required with on_failure: dead_letter)"),
+        DRAIN_DEADLINE,
+    ).to_dict()
+    schema["if"] = {"properties": {"on_failure": {"const": "dead_letter"}},
+                    "required": ["on_failure"]}
+    schema["then"] = {"required": ["dead_letter_path"]}
+    return forbid_unknown_keys(schema)
+
+
+def stream_url(template: str, stream_name: str) -> str:
+    """The endpoint for one stream: ``{stream}`` in the template replaced, URL-quoted."""
+    return template.replace("{stream}", quote(stream_name, safe=""))
+
+
+class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
+    """Sends each stream's records as JSON arrays of ``batch_size`` to an HTTP endpoint."""
+
+    name = "target-rest-api"
+    config_jsonschema = _settings_schema()
+    default_sink_class = RestApiSink
+    message_reader_class = MsgSpecReader
+
+    def __init__(self, **kwargs: Any) -> None:
+        install_log_redaction()
+        super().__init__(**kwargs)
+        self.dead_letters = (
+            DeadLetterFile(self.config["dead_letter_path"])
+            if self.config.get("on_failure") == "dead_letter"
+            else None
+        )
+        self.http_client = self._http_client()
+        self._positions: dict[str, int] = {}
+        self._positions_lock = threading.Lock()
+        self._last_state_written: dict | None = None
+
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict) -> None:
+        """The SDK's built-in settings, minus ``batch_size_rows`` (``batch_size`` is ours)."""
+        super().append_builtin_config(config_jsonschema)
+        config_jsonschema["properties"].pop("batch_size_rows", None)
+
+    def _http_client(self) -> HttpClient:
+        """The one client of this process: all sinks share its session and rate limiter."""
+        url = self.config["url"]
+        try:
+            auth = build_authenticator(self.config.get("auth"), url)
+        except ConfigError as error:
+            raise ConfigValidationError("Config validation failed", errors=[str(error)]) from None
+        rate_limit = self.config.get("rate_limit") or {}
+        return HttpClient(
+            url,
+            auth=auth,
+            policy=RetryPolicy.from_settings(rate_limit),
+            requests_per_second=rate_limit.get("requests_per_second"),
+            timeout=float(self.config.get("timeout") or DEFAULT_TIMEOUT),
+            max_response_bytes=int(
+                self.config.get("max_response_bytes") or DEFAULT_MAX_RESPONSE_BYTES
+            ),
+            follow_redirects=False,
+        )
+
+    def delivery_for(self, stream_name: str, key_properties: Sequence[str]) -> StreamDelivery:
+        """How one stream's batches are sent: its URL, the shared client, the settings."""
+        return StreamDelivery(
+            client=self.http_client,
+            url=stream_url(self.config["url"], stream_name),
+            method=self.config.get("method") or "POST",
+            headers=dict(self.config.get("headers") or {}),
+            wrap_key=self.config.get("wrap_key"),
+            key_properties=tuple(key_properties),
+            dead_letters=self.dead_letters,
+        )
+
+    def claim_positions(self, stream_name: str, count: int) -> int:
+        """Reserve the next ``count`` positions of a stream; return the first one."""
+        with self._positions_lock:
+            first = self._positions.get(stream_name, 0)
+            self._positions[stream_name] = first + count
+        return first
+
+    def get_sink(
+        self,
+        stream_name: str,
+        *,
+        record: dict | None = None,
+        schema: dict | None = None,
+        key_properties: Sequence[str] | None = None,
+    ) -> Sink:
+        """As the SDK's, but a sink replaced by a new schema is delivered first (keeps order)."""
+        existing = self._sinks_active.get(stream_name)
+        if schema is not None and existing is not None and existing.original_schema != schema:
+            self.drain_one(existing)
+        return super().get_sink(
+            stream_name, record=record, schema=schema, key_properties=key_properties
+        )
+
+    def _process_state_message(self, message_dict: dict) -> None:
+        """Keep the STATE; pass it on at once when no record before it is still buffered."""
+        super()._process_state_message(message_dict)
+        sinks = [*self._sinks_to_clear, *self._sinks_active.values()]
+        if self._latest_state and not any(sink.current_size for sink in sinks):
+            self._write_state_message(self._latest_state)
+
+    def _write_state_message(self, state: dict) -> None:
+        """Write a STATE unless it is the one written last."""
+        if state == self._last_state_written:
+            return
+        super()._write_state_message(state)
+        self._last_state_written = state
+
+    def process_endofpipe(self) -> None:
+        """Deliver what is buffered, then report any dead-lettered records."""
+        try:
+            super().process_endofpipe()
+        finally:
+            if self.dead_letters is not None and self.dead_letters.counts:
+                self.logger.warning("Undelivered: %s", self.dead_letters.summary())
