@@ -15,17 +15,11 @@ Record values are never converted; the schema grows to describe them instead:
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
-from tap_rest_api.schema import is_calendar_date
+from tap_rest_api.schema import is_date, is_date_time
 
-_DATE_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?"
-    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
-)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TYPE_ORDER = ("string", "integer", "number", "boolean", "object", "array", "null")
 _NONE = type(None)
 
@@ -33,10 +27,17 @@ _NONE = type(None)
 def string_format(text: str) -> str | None:
     """``date-time`` or ``date`` if ``text`` is one that a target can store without loss."""
     if len(text) == 10:
-        return "date" if _DATE.fullmatch(text) and is_calendar_date(text) else None
-    if _DATE_TIME.fullmatch(text) and is_calendar_date(text):
+        return "date" if is_date(text) else None
+    if is_date_time(text) and _fraction_digits(text) <= 6:
         return "date-time"
     return None
+
+
+def _fraction_digits(date_time: str) -> int:
+    """Digits after the seconds of an RFC 3339 date-time (6 = microseconds)."""
+    if date_time[19] != ".":
+        return 0
+    return len(date_time) - 20 - (1 if date_time[-1] == "Z" else 6)
 
 
 class _Node:

@@ -36,6 +36,7 @@ import datetime
 import json
 import logging
 import re
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -200,33 +201,73 @@ def _to_boolean(value: Any) -> bool:
     raise _Reject("expected a boolean (or 'true'/'false', 0/1)")
 
 
-_DATE_TIME_TEXT = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?"
-    r"(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+_INSTANT_PATTERN = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
-_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DIGITS = frozenset("0123456789")
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _TIMESTAMP_EXPECTED = "expected an RFC 3339 date-time with offset (or epoch seconds)"
 
 
-def is_calendar_date(text: str) -> bool:
-    """True if ``text`` starts with a real ``YYYY-MM-DD`` day."""
+def is_date(text: str) -> bool:
+    """True for ``YYYY-MM-DD`` naming a real calendar day."""
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return False
     try:
-        datetime.date.fromisoformat(text[:10])
+        datetime.date.fromisoformat(text)
     except ValueError:
         return False
     return True
 
 
+def is_date_time(text: str) -> bool:
+    """True for an RFC 3339 date-time in the form JSON Schema's ``date-time`` expects.
+
+    ``YYYY-MM-DDTHH:MM:SS``, an optional ``.`` fraction, then ``Z`` or ``±HH:MM``; upper-case
+    ``T`` and ``Z``; a real calendar day and time of day (no leap second).
+    """
+    if (len(text) < 20 or text[4] != "-" or text[7] != "-" or text[10] != "T"
+            or text[13] != ":" or text[16] != ":"):
+        return False
+    if text[-1] != "Z" and (text[-6] not in "+-" or text[-3] != ":"):
+        return False
+    if text[19] == ".":
+        if text[20] not in _DIGITS:
+            return False
+    elif text[19] not in "Z+-":
+        return False
+    return _is_valid_instant(text)
+
+
+def _instant_by_parser(text: str) -> bool:
+    """Python 3.11+: the C ISO parser checks digits and ranges (the shape is checked already)."""
+    try:
+        datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _instant_by_pattern(text: str) -> bool:
+    """Any Python: the whole RFC 3339 grammar by pattern, then the calendar day."""
+    return _INSTANT_PATTERN.fullmatch(text) is not None and is_date(text[:10])
+
+
+_is_valid_instant = _instant_by_parser if sys.version_info >= (3, 11) else _instant_by_pattern
+
+
 def _to_timestamp(value: Any) -> str:
     if isinstance(value, str):
-        match = _DATE_TIME_TEXT.fullmatch(value)
-        if match is None or not is_calendar_date(value):
-            raise _Reject(_TIMESTAMP_EXPECTED)
-        if value[10] == "T" and value[-1] != "z":
+        if is_date_time(value):
             return value
-        return f"{value[:10]}T{value[11:]}".replace("z", "Z")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if len(value) > 10 and value[10] in "t ":
+            value = f"{value[:10]}T{value[11:]}"
+        if value[-1:] == "z":
+            value = value[:-1] + "Z"
+        if is_date_time(value):
+            return value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
         return _epoch_to_timestamp(value)
     raise _Reject(_TIMESTAMP_EXPECTED)
 
@@ -244,7 +285,7 @@ def _epoch_to_timestamp(seconds: float) -> str:
 
 
 def _to_date(value: Any) -> str:
-    if isinstance(value, str) and _DATE_TEXT.fullmatch(value) and is_calendar_date(value):
+    if isinstance(value, str) and is_date(value):
         return value
     raise _Reject("expected a date YYYY-MM-DD")
 
@@ -297,13 +338,12 @@ class _Field:
 
     accepted: frozenset[type]
     convert: Converter
-    nullable: bool
 
 
 def _compile_field(prop: dict[str, Any]) -> _Field:
     declared = prop.get("type")
     if declared is None:
-        return _Field(_ANY_JSON, _is_anything, True)
+        return _Field(_ANY_JSON, _is_anything)
     types = [declared] if isinstance(declared, str) else list(declared)
     nullable = "null" in types
     detail = prop.get("format") or prop.get("contentEncoding")
@@ -318,7 +358,7 @@ def _compile_field(prop: dict[str, Any]) -> _Field:
     accepted = frozenset().union(*(fast for fast, _ in kinds))
     converters = [convert for _, convert in kinds]
     return _Field(accepted | {type(None)} if nullable else accepted,
-                  converters[0] if len(converters) == 1 else _first_of(converters), nullable)
+                  converters[0] if len(converters) == 1 else _first_of(converters))
 
 
 def _first_of(converters: Sequence[Converter]) -> Converter:
@@ -363,39 +403,36 @@ class DeclaredRecords:
         self._count += 1
         fields = self._fields
         undeclared = None
-        for key, value in record.items():
-            field = fields.get(key)
-            if field is None:
-                if undeclared is None:
-                    undeclared = []
-                undeclared.append(key)
-            elif type(value) not in field.accepted:
-                record[key] = self._coerce(field, key, value, record, page)
+        try:
+            for key, value in record.items():
+                field = fields.get(key)
+                if field is None:
+                    if undeclared is None:
+                        undeclared = []
+                    undeclared.append(key)
+                elif type(value) not in field.accepted:
+                    record[key] = field.convert(value)
+        except _Reject as reject:
+            problem = ("null, but declared nullable: false" if value is None
+                       else f"{reject}, got {_describe(value)}")
+            raise RecordSchemaError(f"{self._where(record, page, key)}: {problem}") from None
         if undeclared:
-            for key in undeclared:
-                del record[key]
-                if key not in self._warned:
-                    self._warned.add(key)
-                    self.logger.warning(
-                        "Stream %r: dropping field %r, which the stream's schema does not "
-                        "declare (warned once; later records drop it silently)",
-                        self.stream_name, key)
+            self._drop(record, undeclared)
         if self._required and not self._required.issubset(record):
             missing = sorted(self._required.difference(record))
             raise RecordSchemaError(self._where(record, page, missing[0])
                                     + ": missing, but declared nullable: false")
         return record
 
-    def _coerce(self, field: _Field, key: str, value: Any, record: dict, page: int | None) -> Any:
-        if value is None:
-            raise RecordSchemaError(self._where(record, page, key)
-                                    + ": null, but declared nullable: false")
-        try:
-            return field.convert(value)
-        except _Reject as reject:
-            raise RecordSchemaError(
-                f"{self._where(record, page, key)}: {reject}, got {_describe(value)}"
-            ) from None
+    def _drop(self, record: dict[str, Any], undeclared: list[str]) -> None:
+        for key in undeclared:
+            del record[key]
+            if key not in self._warned:
+                self._warned.add(key)
+                self.logger.warning(
+                    "Stream %r: dropping field %r, which the stream's schema does not "
+                    "declare (warned once; later records drop it silently)",
+                    self.stream_name, key)
 
     def _where(self, record: dict, page: int | None, key: str) -> str:
         keys = [(name, record.get(name)) for name in self.primary_keys]

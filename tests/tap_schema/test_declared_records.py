@@ -7,6 +7,7 @@ import logging
 import pytest
 from singer_sdk.sinks.core import JSONSchemaValidator
 
+from tap_rest_api import schema as schema_module
 from tap_rest_api.schema import DeclaredRecords, RecordSchemaError, declared_schema
 
 LOGGER = logging.getLogger("tests.tap_schema")
@@ -203,3 +204,43 @@ def test_schema_with_type_lists_tries_each_type():
         conformer.conform({"v": "maybe"})
     with pytest.raises(RecordSchemaError, match="'only_null': expected null"):
         conformer.conform({"only_null": 1})
+
+
+DATE_TIMES = [
+    ("2024-05-01T10:00:00Z", True),
+    ("2024-05-01T10:00:00.5Z", True),
+    ("2024-05-01T10:00:00.123456789-03:30", True),
+    ("2024-02-29T23:59:59+00:00", True),
+    ("2023-02-29T10:00:00Z", False),
+    ("2024-05-01T24:00:00Z", False),
+    ("2024-05-01T10:00:60Z", False),
+    ("2024-05-01T10:00:00", False),
+    ("2024-05-01T10:00:00+02", False),
+    ("2024-05-01T10:00:00+0200", False),
+    ("2024-05-01T10:00:00+24:00", False),
+    ("2024-05-01T10:00:00,5Z", False),
+    ("2024-05-01T10:00:00.Z", False),
+    ("2024-05-01T10:00Z", False),
+    ("2024-05-01 10:00:00Z", False),
+    ("2024-05-01t10:00:00z", False),
+    ("20240501T100000Z", False),
+    ("٢٠٢٤-05-01T10:00:00Z", False),
+    ("2024-W18-3T10:00:00Z", False),
+    ("", False),
+]
+
+
+@pytest.mark.parametrize("check", ["_instant_by_parser", "_instant_by_pattern"])
+@pytest.mark.parametrize(("text", "valid"), DATE_TIMES)
+def test_date_time_check_is_the_same_with_either_instant_check(text, valid, check, monkeypatch):
+    """The ISO parser (Python 3.11+) and the pattern (3.10) must accept the same strings."""
+    monkeypatch.setattr(schema_module, "_is_valid_instant", getattr(schema_module, check))
+    assert schema_module.is_date_time(text) is valid
+
+
+@pytest.mark.parametrize(("text", "valid"), [
+    ("2024-05-01", True), ("2024-02-29", True), ("2023-02-29", False), ("2024-5-01", False),
+    ("20240501", False), ("2024-W18-3", False), ("٢٠٢٤-05-01", False), ("2024-05-01 ", False),
+])
+def test_date_check(text, valid):
+    assert schema_module.is_date(text) is valid
