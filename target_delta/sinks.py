@@ -1,0 +1,57 @@
+"""The sink: collects a stream's records and hands each drained batch, as Arrow, to its table."""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+
+from singer_sdk.sinks import BatchSink
+
+from target_delta.arrow import stream_layout
+from target_delta.convert import record_batch
+
+if t.TYPE_CHECKING:
+    from target_delta.table import StreamTable
+    from target_delta.target import TargetDelta
+
+
+class DeltaSink(BatchSink):
+    """One stream (for one SCHEMA): records → Arrow record batch → ``StreamTable``.
+
+    A stream keeps one ``StreamTable`` for the whole run even when a new SCHEMA replaces this
+    sink, so an overwrite stages and commits every batch of the run together.
+    """
+
+    MAX_SIZE_DEFAULT = 10_000
+
+    def __init__(self, target: TargetDelta, stream_name: str, schema: dict,
+                 key_properties: t.Sequence[str] | None) -> None:
+        super().__init__(target, stream_name, schema, key_properties)
+        self._target = target
+        self.layout = stream_layout(self.schema)
+        self.table: StreamTable = target.stream_table(stream_name, self.key_properties)
+        self.table.declare(self.layout.schema)
+
+    @cached_property
+    def validate_schema(self) -> bool:
+        """JSON Schema validation per record only when ``validate_records`` is set: building
+        the Arrow columns already checks every value against its declared type."""
+        return bool(self.config.get("validate_records", False))
+
+    def _validate_and_parse(self, record: dict) -> dict:
+        """Validate if asked; date-times stay strings, parsed a column at a time later."""
+        if self._validator is not None:
+            self._validator.validate(record)
+        return record
+
+    def process_batch(self, context: dict) -> None:
+        """Convert the drained records to one record batch and write it."""
+        records = context.get("records") or []
+        if records:
+            self.table.write(record_batch(records, self.layout))
+            context["records"] = []
+
+    def clean_up(self) -> None:
+        """End of input: the stream's staged overwrite is committed (see ``TargetDelta``)."""
+        super().clean_up()
+        self._target.finish_stream(self)

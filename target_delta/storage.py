@@ -1,0 +1,87 @@
+"""Where each stream's table goes, and the storage options delta-rs gets for it."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rest_connector.errors import ConfigError
+from rest_connector.redact import SECRETS
+
+STREAM_PLACEHOLDER = "{stream}"
+
+_SECRET_OPTION = re.compile(r"secret|password|token|credential|sas|signature|access_key|"
+                            r"account_key|client_key|private", re.IGNORECASE)
+_OBJECT_STORE_SCHEMES = {"s3", "s3a", "gs", "az", "abfs", "abfss", "adl", "azure"}
+
+
+def is_secret_option(key: str) -> bool:
+    """True for storage option keys whose values are credentials."""
+    return bool(_SECRET_OPTION.search(key))
+
+
+def storage_options_for(uri: str, configured: Mapping[str, str] | None,
+                        environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The options for ``uri``: AWS_* environment variables for S3 (lowest priority), then
+    the configured ``storage_options``. Every secret value is registered for redaction."""
+    environ = os.environ if environ is None else environ
+    options: dict[str, str] = {}
+    if urlparse(uri).scheme in {"s3", "s3a"}:
+        options.update({k: v for k, v in environ.items() if k.startswith("AWS_") and v})
+    options.update({k: str(v) for k, v in (configured or {}).items() if v is not None})
+    SECRETS.add(*(v for k, v in options.items() if is_secret_option(k)))
+    return options
+
+
+def _normalise(path: str) -> str:
+    """A local path made absolute; ``file://`` and object-store URIs as given."""
+    scheme = urlparse(path).scheme
+    if scheme in _OBJECT_STORE_SCHEMES or scheme == "file":
+        return path
+    if scheme and len(scheme) > 1:
+        raise ConfigError(f"path: unsupported scheme {scheme!r} in {path!r} "
+                          f"(use a local path, file://, or s3://)")
+    return str(Path(path).expanduser().resolve())
+
+
+def _join(base: str, stream: str) -> str:
+    return base.rstrip("/") + "/" + stream
+
+
+class TablePaths:
+    """Decides each stream's table location from ``path``.
+
+    With ``{stream}`` in ``path`` every stream gets its own formatted path. Without it, a run
+    that brings one stream writes that stream to ``path`` itself; as soon as a second stream
+    arrives, every stream's table is ``<path>/<stream>`` (a stream that already committed to
+    ``path`` cannot move, which is a configuration error).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.templated = STREAM_PLACEHOLDER in path
+        self._streams: list[str] = []
+
+    def for_stream(self, stream: str) -> str:
+        """The location of ``stream``'s table, with the streams seen so far."""
+        if self.templated:
+            return _normalise(self.path.replace(STREAM_PLACEHOLDER, safe_stream_name(stream)))
+        if stream not in self._streams:
+            self._streams.append(stream)
+        if len(self._streams) == 1:
+            return _normalise(self.path)
+        return _normalise(_join(self.path, safe_stream_name(stream)))
+
+    @property
+    def several(self) -> bool:
+        """True once a second stream arrived under a ``path`` without ``{stream}``."""
+        return not self.templated and len(self._streams) > 1
+
+
+def safe_stream_name(stream: str) -> str:
+    """A stream name usable as one path segment (``/`` and ``..`` cannot escape ``path``)."""
+    name = re.sub(r"[/\\]", "_", stream).strip()
+    return "_" if name in {"", ".", ".."} else name

@@ -1,0 +1,266 @@
+"""One stream's Delta table: append, merge, or an overwrite staged and committed once.
+
+``StreamTable.write`` takes one drained batch:
+
+- ``append`` commits it (one commit per batch);
+- ``merge`` keeps the last row per key and MERGEs it (update matched rows, insert the rest);
+- ``overwrite`` appends it to a private staging table on local disk. ``finish`` then replaces
+  the real table's content with everything staged in **one** commit, so a reader sees either
+  the previous version or the complete new one, and a run that fails before ``finish`` leaves
+  the previous version as the latest. The staging table goes through the same schema
+  evolution as an appended table, so widening only ever rewrites this run's data.
+
+Every write first reconciles the batch with the table schema (``target_delta.evolution``):
+new columns are merged in, lossless widenings are applied (rewriting the stored data in the
+same commit as the batch, when the table's own type must change), anything lossy is refused.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import DeltaError, TableNotFoundError
+
+from rest_connector.errors import ConnectorError
+from rest_connector.redact import SECRETS
+from target_delta.evolution import plan, widen_batch
+
+APPEND, MERGE, OVERWRITE = "append", "merge", "overwrite"
+
+
+class DeltaWriteError(ConnectorError):
+    """delta-rs refused a write; the message names the table and is redacted."""
+
+
+def quote_identifier(name: str) -> str:
+    """A column name as a quoted SQL identifier for delta-rs predicates."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def last_row_per_key(batch: pa.RecordBatch, keys: Sequence[str]) -> pa.RecordBatch:
+    """``batch`` with only the last row of each key (rows keep their original order)."""
+    if batch.num_rows < 2:
+        return batch
+    table = pa.Table.from_batches([batch])
+    index = pa.array(range(batch.num_rows), pa.int64())
+    last = (
+        table.select(list(keys)).append_column("__row", index)
+        .group_by(list(keys), use_threads=False).aggregate([("__row", "max")])
+        .column("__row_max")
+    )
+    if len(last) == batch.num_rows:
+        return batch
+    return batch.take(pc.sort_indices(last))
+
+
+class _Location:
+    """A table URI with its storage options, opened lazily and kept up to date."""
+
+    def __init__(self, uri: str, storage_options: dict[str, str] | None) -> None:
+        self.uri = uri
+        self.storage_options = storage_options or None
+        self._table: DeltaTable | None = None
+
+    def table(self) -> DeltaTable | None:
+        """The table at its latest version, or None when it does not exist yet."""
+        if self._table is None:
+            try:
+                self._table = DeltaTable(self.uri, storage_options=self.storage_options)
+            except TableNotFoundError:
+                return None
+        else:
+            self._table.update_incremental()
+        return self._table
+
+    def schema(self) -> pa.Schema | None:
+        """The table's Arrow schema, or None when it does not exist yet."""
+        table = self.table()
+        return None if table is None else pa.schema(table.schema().to_arrow())
+
+    def partition_columns(self) -> list[str]:
+        table = self.table()
+        return [] if table is None else list(table.metadata().partition_columns)
+
+
+class StreamTable:
+    """Writes one stream's batches to its Delta table in the configured mode."""
+
+    def __init__(
+        self,
+        stream: str,
+        uri: str,
+        *,
+        mode: str,
+        storage_options: dict[str, str] | None = None,
+        partition_by: Sequence[str] = (),
+        merge_keys: Sequence[str] = (),
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.stream = stream
+        self.mode = mode
+        self.partition_by = list(partition_by)
+        self.merge_keys = list(merge_keys)
+        self.logger = logger or logging.getLogger(f"target_delta.{stream}")
+        self.target = _Location(uri, storage_options)
+        self.commits = 0
+        """Commits made to the real table in this run."""
+        self._staging_dir: str | None = None
+        self._staging: _Location | None = None
+        self._schema: pa.Schema | None = None
+        self._finished = False
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def uri(self) -> str:
+        """Where the real table is."""
+        return self.target.uri
+
+    def move(self, uri: str) -> None:
+        """Point the stream at another table; only before anything was committed to it."""
+        assert self.commits == 0, "a stream cannot move after a commit"
+        self.target = _Location(uri, self.target.storage_options)
+
+    @property
+    def pending(self) -> bool:
+        """True while staged overwrite data is not yet committed."""
+        return self.mode == OVERWRITE and not self._finished
+
+    def declare(self, schema: pa.Schema) -> None:
+        """The stream's schema from its latest SCHEMA message (used for an empty overwrite)."""
+        self._schema = schema
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Write one drained batch according to the mode."""
+        if batch.num_rows == 0:
+            return
+        if self.mode == OVERWRITE:
+            self._append(self._staging_location(), batch, partition_by=[])
+        elif self.mode == MERGE:
+            self._merge(batch)
+        else:
+            self._append(self.target, batch, partition_by=self.partition_by)
+            self.commits += 1
+
+    def finish(self) -> None:
+        """Overwrite mode: replace the table with everything staged, in one commit."""
+        if self._finished or self.mode != OVERWRITE:
+            return
+        staged = self._staging.table() if self._staging else None
+        if staged is not None:
+            data = staged.to_pyarrow_dataset().scanner().to_reader()
+        else:
+            schema = self._schema or pa.schema([])
+            data = pa.RecordBatchReader.from_batches(schema, [])
+        self._guarded(
+            write_deltalake, self.target.uri, data, mode="overwrite", schema_mode="overwrite",
+            partition_by=self.partition_by or None,
+            storage_options=self.target.storage_options,
+        )
+        self.commits += 1
+        self._finished = True
+        self.discard()
+        self.logger.info("Replaced the content of %s in one commit (overwrite)", self.uri)
+
+    def discard(self) -> None:
+        """Forget staged data without committing it (a failed or interrupted run)."""
+        if self._staging_dir:
+            shutil.rmtree(self._staging_dir, ignore_errors=True)
+        self._staging_dir = None
+        self._staging = None
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _guarded(self, call, *args, **kwargs):  # noqa: ANN001
+        try:
+            return call(*args, **kwargs)
+        except DeltaError as exc:
+            raise DeltaWriteError(
+                f"stream {self.stream!r}: writing {self.uri} failed: {SECRETS.redact(str(exc))}"
+            ) from None
+        except OSError as exc:
+            raise DeltaWriteError(
+                f"stream {self.stream!r}: writing {self.uri} failed: {SECRETS.redact(str(exc))}"
+            ) from None
+
+    def _staging_location(self) -> _Location:
+        if self._staging is None:
+            self._staging_dir = tempfile.mkdtemp(prefix="target-delta-")
+            atexit.register(shutil.rmtree, self._staging_dir, True)
+            self._staging = _Location(str(Path(self._staging_dir) / "table"), None)
+        return self._staging
+
+    def _prepare(self, where: _Location, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, bool]:
+        """The batch cast to the table's (evolved) schema, and whether stored data must be
+        rewritten to that schema first."""
+        stored = where.schema()
+        schema, rewrite = plan(stored, batch)
+        return widen_batch(batch, schema), rewrite
+
+    def _append(self, where: _Location, batch: pa.RecordBatch, partition_by: list[str]) -> None:
+        batch, rewrite = self._prepare(where, batch)
+        if rewrite:
+            self._rewrite(where, batch.schema, extra=[batch])
+            return
+        self._guarded(
+            write_deltalake, where.table() or where.uri, batch, mode="append",
+            schema_mode="merge", partition_by=partition_by or None,
+            storage_options=where.storage_options,
+        )
+
+    def _rewrite(self, where: _Location, schema: pa.Schema,
+                 extra: Sequence[pa.RecordBatch] = ()) -> None:
+        """Rewrite the table's stored data (widened to ``schema``) plus ``extra``, one commit."""
+        table = where.table()
+        assert table is not None
+        self.logger.warning(
+            "Stream %r: widening column types of %s (%s); rewriting its data in one commit",
+            self.stream, where.uri if where is self.target else "this run's staged data",
+            ", ".join(f"{f.name}: {f.type}" for f in schema),
+        )
+        scanner = table.to_pyarrow_dataset().scanner()
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for stored in scanner.to_batches():
+                yield widen_batch(stored, schema)
+            yield from extra
+
+        self._guarded(
+            write_deltalake, table, pa.RecordBatchReader.from_batches(schema, batches()),
+            mode="overwrite", schema_mode="overwrite",
+            partition_by=where.partition_columns() or None,
+            storage_options=where.storage_options,
+        )
+
+    def _merge(self, batch: pa.RecordBatch) -> None:
+        batch = last_row_per_key(batch, self.merge_keys)
+        batch, rewrite = self._prepare(self.target, batch)
+        table = self.target.table()
+        if table is None:
+            self._guarded(write_deltalake, self.uri, batch, mode="append",
+                          partition_by=self.partition_by or None,
+                          storage_options=self.target.storage_options)
+            self.commits += 1
+            return
+        if rewrite:
+            self._rewrite(self.target, batch.schema)
+            self.commits += 1
+            table = self.target.table()
+        predicate = " AND ".join(
+            f"target.{quote_identifier(k)} = source.{quote_identifier(k)}"
+            for k in self.merge_keys
+        )
+        self._guarded(
+            lambda: table.merge(batch, predicate=predicate, source_alias="source",
+                                target_alias="target", merge_schema=True)
+            .when_matched_update_all().when_not_matched_insert_all().execute()
+        )
+        self.commits += 1

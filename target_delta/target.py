@@ -1,0 +1,192 @@
+"""target-delta: a Singer target that writes each stream to a Delta Lake table (delta-rs)."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+
+from rest_connector.config import StrictConfigMixin, forbid_unknown_keys
+from rest_connector.errors import ConfigError
+from rest_connector.redact import install_log_redaction
+from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
+from target_delta.reader import FastSingerReader
+from target_delta.sinks import DeltaSink
+from target_delta.storage import TablePaths, storage_options_for
+from target_delta.table import APPEND, MERGE, OVERWRITE, StreamTable
+
+if t.TYPE_CHECKING:
+    from singer_sdk.sinks import Sink
+
+install_log_redaction()
+
+MODE_ALIASES = {
+    APPEND: APPEND, MERGE: MERGE, OVERWRITE: OVERWRITE,
+    "append-only": APPEND, "upsert": MERGE,  # the SDK's load_method names
+}
+
+CONFIG_SCHEMA = forbid_unknown_keys(
+    th.PropertiesList(
+        th.Property(
+            "path", th.StringType, required=True, title="Table path",
+            description="Local path, file:// or s3:// URI of the Delta table. May contain "
+                        "{stream}; without it, a run with several streams writes each to "
+                        "<path>/<stream>.",
+        ),
+        th.Property(
+            "mode", th.StringType, title="Write mode",
+            allowed_values=list(MODE_ALIASES),
+            description="overwrite (replace the table once per run, atomically), append "
+                        "(commit every batch) or merge (update rows with the same keys, insert "
+                        "the rest). The SDK's load_method names append-only and upsert are "
+                        "accepted too. Default: load_method, else append.",
+        ),
+        th.Property(
+            "merge_keys", th.ArrayType(th.StringType), title="Merge keys",
+            description="Columns that identify a row in merge mode (default: the stream's "
+                        "key properties)",
+        ),
+        th.Property(
+            "partition_by", th.ArrayType(th.StringType), title="Partition columns",
+            description="Columns to partition new tables by",
+        ),
+        th.Property(
+            "storage_options", th.ObjectType(additional_properties=th.StringType),
+            secret=True, title="Storage options",
+            description="Passed to delta-rs (endpoint, region, credentials, "
+                        "AWS_S3_ALLOW_UNSAFE_RENAME, ...). For s3:// paths the AWS_* "
+                        "environment variables are used too; these settings win.",
+        ),
+        th.Property(
+            "validate_records", th.BooleanType, title="Validate records",
+            description="Validate every record against its JSON Schema before conversion "
+                        "(default false: the Arrow conversion already checks each value "
+                        "against its column type, much faster)",
+        ),
+        DRAIN_DEADLINE,
+    ).to_dict()
+)
+
+
+class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
+    """Singer target writing Delta Lake tables with delta-rs.
+
+    SIGTERM/SIGINT (``GracefulShutdownMixin``): input stops, buffered batches are committed
+    within ``drain_deadline``, STATE follows, exit 143/130. A staged overwrite is the
+    exception: the run's data is incomplete, so it is discarded, the table keeps its previous
+    version and no STATE is written.
+    """
+
+    name = "target-delta"
+    package_name = "rest-api-connector"
+    config_jsonschema = CONFIG_SCHEMA
+    default_sink_class = DeltaSink
+    message_reader_class = FastSingerReader
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self._tables: dict[str, StreamTable] = {}
+        super().__init__(*args, **kwargs)
+        self._paths = TablePaths(self.config["path"])
+
+    # -- settings ------------------------------------------------------------------------
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        problems = super()._validate_config(raise_errors=raise_errors)
+        mode, load_method = self._config.get("mode"), self._config.get("load_method")
+        if (mode and load_method and MODE_ALIASES.get(mode) != MODE_ALIASES.get(load_method)):
+            problems.append(f"mode: {mode!r} contradicts load_method {load_method!r}; "
+                            f"set only one of them")
+        if problems and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=problems,
+                                        schema=self.config_jsonschema)
+        return problems
+
+    @property
+    def mode(self) -> str:
+        """append, merge or overwrite (``mode``, else ``load_method``, else append)."""
+        chosen = self.config.get("mode") or self.config.get("load_method") or APPEND
+        return MODE_ALIASES[chosen]
+
+    # -- tables --------------------------------------------------------------------------
+
+    def stream_table(self, stream: str, key_properties: t.Sequence[str]) -> StreamTable:
+        """The stream's table writer for this run (kept across SCHEMA changes)."""
+        keys = list(self.config.get("merge_keys") or key_properties or [])
+        if self.mode == MERGE and not keys:
+            raise ConfigError(
+                f"stream {stream!r}: mode merge needs keys, but the stream has no key "
+                f"properties and merge_keys is not set"
+            )
+        table = self._tables.get(stream)
+        if table is None:
+            uri = self._paths.for_stream(stream)
+            table = StreamTable(
+                stream, uri, mode=self.mode,
+                storage_options=storage_options_for(uri, self.config.get("storage_options")),
+                partition_by=self.config.get("partition_by") or (),
+                logger=self.logger.getChild(stream),
+            )
+            self._tables[stream] = table
+            if self._paths.several:
+                self._separate_streams()
+        table.merge_keys = keys
+        return table
+
+    def _separate_streams(self) -> None:
+        """A second stream arrived under a path without {stream}: each gets <path>/<stream>."""
+        for stream, table in self._tables.items():
+            uri = self._paths.for_stream(stream)
+            if table.uri == uri:
+                continue
+            if table.commits:
+                raise ConfigError(
+                    f"path {self._paths.path!r} has no {{stream}}, and stream {stream!r} was "
+                    f"already committed there before another stream arrived; put {{stream}} "
+                    f"in path to give each stream its own table"
+                )
+            self.logger.info("Several streams: stream %r goes to %s", stream, uri)
+            table.move(uri)
+
+    def get_sink(self, stream_name: str, *, record: dict | None = None,
+                 schema: dict | None = None,
+                 key_properties: t.Sequence[str] | None = None) -> Sink:
+        """As the SDK's, but a sink replaced by a new SCHEMA is drained first, so the
+        stream's batches reach the table in the order the records arrived."""
+        existing = self._sinks_active.get(stream_name)
+        if schema is not None and existing is not None and (
+            existing.original_schema != schema or existing.key_properties != key_properties
+        ):
+            self.drain_one(existing)
+        return super().get_sink(stream_name, record=record, schema=schema,
+                                key_properties=key_properties)
+
+    # -- end of input and STATE ----------------------------------------------------------
+
+    def finish_stream(self, sink: DeltaSink) -> None:
+        """At the end of input (the SDK's clean-up, before its final STATE): commit the
+        stream's staged overwrite. Only the stream's current sink does it, once."""
+        if self._sinks_active.get(sink.stream_name) is not sink:
+            return
+        table = self._tables[sink.stream_name]
+        if table.pending and self._shutdown.requested:
+            self.logger.warning(
+                "Stream %r: the run was interrupted, so its overwrite of %s is incomplete and "
+                "is not committed; the table keeps its previous version, no STATE is written",
+                sink.stream_name, table.uri,
+            )
+            table.discard()
+            return
+        table.finish()
+
+    def _write_state_message(self, state: dict) -> None:
+        """STATE only once every record before it is committed: while an overwrite is
+        staged, STATE waits (the SDK writes the latest one after the final commits)."""
+        if any(table.pending for table in self._tables.values()):
+            self.logger.debug("STATE held until the staged overwrite is committed")
+            return
+        super()._write_state_message(state)
+
+if __name__ == "__main__":
+    TargetDelta.cli()
