@@ -1,0 +1,159 @@
+"""``rest-connector``: validate, translate and run pipeline files; serve the sandbox; the demo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rest_connector.errors import ConnectorError
+from rest_connector.redact import SECRETS, install_log_redaction
+
+_VARIABLE_NAME = re.compile(r"^[A-Za-z_]\w*$")
+EXAMPLE_PIPELINE = Path(__file__).resolve().parent.parent / "examples" / "customer_sync.yml"
+DEMO_ROWS = 5
+
+
+def _variable(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not _VARIABLE_NAME.match(name) or name == "env":
+        msg = f"expected NAME=VALUE with a name other than 'env', got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return name, value
+
+
+def _parser() -> argparse.ArgumentParser:
+    from rest_connector.sandbox import DEFAULT_CUSTOMERS, DEFAULT_PORT, DEFAULT_TOKEN
+
+    parser = argparse.ArgumentParser(prog="rest-connector", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def pipeline_command(name: str, help_text: str) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("pipeline", type=Path, metavar="PIPELINE.yml")
+        command.add_argument("--var", type=_variable, action="append", default=[],
+                             metavar="NAME=VALUE",
+                             help="template variable (repeatable); an empty value counts as unset")
+        return command
+
+    pipeline_command("validate", "check a pipeline file and report every problem")
+    translate = pipeline_command("translate", "write Singer configs and a meltano.yml fragment")
+    translate.add_argument("--out", type=Path, required=True, metavar="DIR")
+    run = pipeline_command("run", "run the tap and one target per output, joined by pipes")
+    run.add_argument("--state", type=Path, metavar="FILE",
+                     help="state file (default: <pipeline>.state.json next to the pipeline)")
+    run.add_argument("--verbose", action="store_true", help="also show the plugins' METRIC logs")
+    sandbox = commands.add_parser("sandbox", help="serve the sandbox API on 127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=DEFAULT_PORT)
+    sandbox.add_argument("--token", default=os.environ.get("CRM_TOKEN", DEFAULT_TOKEN),
+                         help="bearer token to accept (default: $CRM_TOKEN or sandbox-token)")
+    sandbox.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS)
+    demo = commands.add_parser("demo", help="run the example pipeline against the sandbox")
+    demo.add_argument("--output", type=Path, default=Path("output"), metavar="DIR",
+                      help="where the Delta table goes (default ./output)")
+    return parser
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from rest_connector.pipeline.translate import translate
+
+    pipeline = translate(args.pipeline, variables=dict(args.var))
+    outputs = ", ".join(f"{t.name} ({t.executable})" for t in pipeline.targets)
+    inputs = ", ".join(stream["name"] for stream in pipeline.tap.settings["streams"])
+    print(f"{args.pipeline}: OK — inputs: {inputs}; outputs: {outputs}")
+    return 0
+
+
+def _translate(args: argparse.Namespace) -> int:
+    from rest_connector.pipeline.output import write_translation
+    from rest_connector.pipeline.translate import translate
+
+    pipeline = translate(args.pipeline, variables=dict(args.var))
+    for path in write_translation(pipeline, args.out):
+        print(path)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rest_connector.pipeline.translate import translate
+    from rest_connector.runner import run_pipeline, summary
+
+    pipeline = translate(args.pipeline, variables=dict(args.var))
+    report = run_pipeline(pipeline, args.state, verbose=args.verbose)
+    print(summary(report))
+    return report.exit_code
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from rest_connector.sandbox import CUSTOMERS_PATH, SandboxServer
+
+    server = SandboxServer(port=args.port, token=args.token, customers=args.customers)
+    print(f"Sandbox API on {server.url}{CUSTOMERS_PATH} (bearer token from --token/$CRM_TOKEN); "
+          f"Ctrl-C stops it", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _print_rows(table_path: Path) -> None:
+    from deltalake import DeltaTable
+
+    table = DeltaTable(str(table_path))
+    data = table.to_pyarrow_table()
+    print(f"\nDelta table {table_path} (version {table.version()}): {data.num_rows:,} rows; "
+          f"first {min(DEMO_ROWS, data.num_rows)}:")
+    rows = data.slice(0, DEMO_ROWS).to_pylist()
+    columns = data.column_names
+    cells = [[str(row[c]) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from rest_connector.pipeline.translate import translate
+    from rest_connector.runner import run_pipeline, summary
+    from rest_connector.sandbox import SandboxServer
+
+    output = args.output.resolve()
+    output.mkdir(parents=True, exist_ok=True)
+    with SandboxServer() as server:
+        print(f"Sandbox API started on {server.url}", flush=True)
+        env = {**os.environ, "CRM_API_URL": server.url, "CRM_TOKEN": server.token,
+               "OUTPUT_DIR": str(output)}
+        pipeline = translate(EXAMPLE_PIPELINE, env=env)
+        report = run_pipeline(pipeline, output / "customer_sync.state.json")
+    print(summary(report))
+    if report.exit_code == 0:
+        _print_rows(Path(pipeline.targets[0].settings["path"]))
+    return report.exit_code
+
+
+COMMANDS = {"validate": _validate, "translate": _translate, "run": _run, "sandbox": _sandbox,
+            "demo": _demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rest-connector`` console script."""
+    install_log_redaction()
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConnectorError as error:
+        print(SECRETS.redact(str(error)), file=sys.stderr)
+        return 1
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

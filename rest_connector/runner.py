@@ -1,0 +1,308 @@
+"""Running a pipeline: the tap and one target per output as processes joined by OS pipes.
+
+The tap's stdout is copied line by line to every target's stdin (fan-out), both sides' stderr is
+streamed with a label, and the STATE the targets acknowledge is kept in a state file that is
+passed back to the tap as ``--state`` on the next run. With several targets, the kept STATE is
+the earliest one that every target has acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from rest_connector.pipeline.output import write_config, write_private_text
+from rest_connector.pipeline.translate import Pipeline
+from rest_connector.redact import SECRETS
+
+PROGRESS_INTERVAL = 0.5
+_RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
+_STATE_MARKERS = (b'"type":"STATE"', b'"type": "STATE"')
+
+
+def executable(name: str) -> str:
+    """Path of a console script: next to this Python first, then on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if not found:
+        msg = f"cannot find the executable {name!r}; is rest-api-connector installed?"
+        raise FileNotFoundError(msg)
+    return found
+
+
+def _stream_name(line: bytes) -> str:
+    start = line.find(b'"stream"')
+    if start < 0:
+        return "?"
+    first = line.find(b'"', line.find(b":", start) + 1)
+    return line[first + 1: line.find(b'"', first + 1)].decode(errors="replace")
+
+
+@dataclass
+class ProcessResult:
+    """How one child process ended."""
+
+    label: str
+    returncode: int
+
+
+@dataclass
+class RunReport:
+    """What a run did, for the summary."""
+
+    records: Counter[str] = field(default_factory=Counter)
+    pages: int = 0
+    seconds: float = 0.0
+    processes: list[ProcessResult] = field(default_factory=list)
+    state_path: Path | None = None
+    state_saved: bool = False
+    interrupted_by: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every process succeeded; 128+signal when interrupted; else 1."""
+        if self.interrupted_by:
+            return 128 + self.interrupted_by
+        return 0 if all(p.returncode == 0 for p in self.processes) else 1
+
+    @property
+    def total_records(self) -> int:
+        """Records read by the tap, all streams."""
+        return sum(self.records.values())
+
+
+class _Output:
+    """Serialises lines written by several threads, keeping a progress line at the bottom."""
+
+    def __init__(self, stream: IO[str], progress: bool) -> None:
+        self.stream = stream
+        self.progress = progress
+        self.lock = threading.Lock()
+        self.status = ""
+
+    def line(self, text: str) -> None:
+        with self.lock:
+            if self.progress and self.status:
+                self.stream.write("\r\033[K")
+            self.stream.write(SECRETS.redact(text.rstrip("\n")) + "\n")
+            if self.progress and self.status:
+                self.stream.write(self.status)
+            self.stream.flush()
+
+    def show(self, status: str) -> None:
+        with self.lock:
+            self.status = status
+            self.stream.write("\r\033[K" + status)
+            self.stream.flush()
+
+    def clear(self) -> None:
+        with self.lock:
+            if self.status:
+                self.stream.write("\r\033[K")
+                self.stream.flush()
+            self.status = ""
+
+
+class _Child:
+    """One plugin process in its own process group (the runner forwards signals itself)."""
+
+    def __init__(self, label: str, argv: list[str], stdin: int | None) -> None:
+        self.label = label
+        self.process = subprocess.Popen(
+            argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            process_group=0, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self.last_state: Any = None
+        self.open = stdin is not None
+
+    def signal(self, signum: int) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+
+
+def _thread(target: Callable[..., None], *args: object) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    thread.start()
+    return thread
+
+
+class PipelineRun:
+    """One execution of a translated pipeline."""
+
+    def __init__(self, pipeline: Pipeline, state_path: Path, output: IO[str],
+                 progress: bool, verbose: bool) -> None:
+        self.pipeline = pipeline
+        self.verbose = verbose
+        self.state_path = state_path
+        self.out = _Output(output, progress)
+        self.report = RunReport(state_path=state_path)
+        self.tap_states: list[str] = []
+        self.children: list[_Child] = []
+        self.finished = threading.Event()
+
+    def _pump_stderr(self, child: _Child, count_pages: bool) -> None:
+        for raw in child.process.stderr or ():
+            if count_pages and b'"http_request_duration"' in raw and b'"succeeded"' in raw:
+                self.report.pages += 1
+            if b"METRIC: " in raw and not self.verbose:
+                continue
+            self.out.line(f"[{child.label}] {raw.decode(errors='replace')}")
+
+    def _pump_target_stdout(self, child: _Child) -> None:
+        """Targets print each acknowledged state as one JSON line (Singer convention)."""
+        for raw in child.process.stdout or ():
+            if raw.strip():
+                state = json.loads(raw)
+                is_message = isinstance(state, dict) and state.get("type") == "STATE"
+                child.last_state = state["value"] if is_message else state
+
+    def _fan_out(self, tap: _Child, targets: list[_Child]) -> None:
+        records = self.report.records
+        for line in tap.process.stdout or ():
+            head = line[:40]
+            if any(marker in head for marker in _RECORD_MARKERS):
+                records[_stream_name(line)] += 1
+            elif any(marker in head for marker in _STATE_MARKERS):
+                self.tap_states.append(json.dumps(json.loads(line)["value"], sort_keys=True))
+            for target in targets:
+                if target.open:
+                    try:
+                        target.process.stdin.write(line)
+                    except (BrokenPipeError, OSError):
+                        target.open = False
+            if not any(target.open for target in targets):
+                tap.signal(signal.SIGTERM)
+                tap.process.stdout.close()
+                break
+        for target in targets:
+            if target.open:
+                with suppress(BrokenPipeError, OSError):
+                    target.process.stdin.close()
+
+    def _show_progress(self, started: float) -> None:
+        while not self.finished.wait(PROGRESS_INTERVAL):
+            elapsed = max(time.monotonic() - started, 1e-6)
+            total = self.report.total_records
+            self.out.show(f"  {total:,} records  {self.report.pages:,} pages  "
+                          f"{total / elapsed:,.0f} records/s  {elapsed:.0f} s")
+
+    def _acknowledged_state(self, targets: list[_Child]) -> Any:
+        states = [target.last_state for target in targets]
+        if any(state is None for state in states):
+            return None
+        order = {state: index for index, state in enumerate(self.tap_states)}
+        return min(states, key=lambda s: order.get(json.dumps(s, sort_keys=True), -1))
+
+    def _save_state(self, state: Any) -> None:
+        temporary = self.state_path.with_name(self.state_path.name + ".tmp")
+        write_private_text(temporary, json.dumps(state, indent=2) + "\n")
+        os.replace(temporary, self.state_path)
+        self.report.state_saved = True
+
+    @contextmanager
+    def _forwarding_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def forward(signum: int, _frame: object) -> None:
+            if self.report.interrupted_by is None:
+                self.report.interrupted_by = signum
+                self.out.line(f"[rest-connector] {signal.Signals(signum).name}: stopping "
+                              f"{len(self.children)} processes")
+            for child in self.children:
+                child.signal(signum)
+
+        previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def execute(self) -> RunReport:
+        """Run tap and targets to the end; save the acknowledged STATE; return the report."""
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="rest-connector-") as workdir, \
+                self._forwarding_signals():
+            directory = Path(workdir)
+            tap_argv = [executable(self.pipeline.tap.executable),
+                        "--config", str(write_config(self.pipeline.tap, directory))]
+            if self.state_path.exists():
+                tap_argv += ["--state", str(self.state_path)]
+            targets = [
+                _Child(target.name, [executable(target.executable), "--config",
+                                     str(write_config(target, directory))], subprocess.PIPE)
+                for target in self.pipeline.targets
+            ]
+            tap = _Child(self.pipeline.tap.executable, tap_argv, None)
+            self.children = [tap, *targets]
+            pumps = [_thread(self._pump_stderr, child, child is tap) for child in self.children]
+            pumps += [_thread(self._pump_target_stdout, target) for target in targets]
+            progress = _thread(self._show_progress, started) if self.out.progress else None
+            self._fan_out(tap, targets)
+            for child in self.children:
+                child.process.wait()
+            for pump in pumps:
+                pump.join()
+            self.finished.set()
+            if progress:
+                progress.join()
+            self.out.clear()
+        self.report.processes = [ProcessResult(c.label, c.process.returncode)
+                                 for c in self.children]
+        self.report.seconds = time.monotonic() - started
+        state = self._acknowledged_state(targets)
+        if state is not None:
+            self._save_state(state)
+        return self.report
+
+
+def state_path_for(pipeline_path: Path) -> Path:
+    """``<pipeline>.state.json`` next to the pipeline file."""
+    return pipeline_path.with_name(f"{pipeline_path.stem}.state.json")
+
+
+def run_pipeline(pipeline: Pipeline, state_path: Path | None = None,
+                 output: IO[str] | None = None, progress: bool | None = None,
+                 verbose: bool = False) -> RunReport:
+    """Run ``pipeline``; logs and progress go to ``output`` (stderr by default).
+
+    The plugins' METRIC log lines are shown only when ``verbose``.
+    """
+    stream = output or sys.stderr
+    show_progress = stream.isatty() if progress is None else progress
+    return PipelineRun(pipeline, state_path or state_path_for(pipeline.source), stream,
+                       show_progress, verbose).execute()
+
+
+def summary(report: RunReport) -> str:
+    """A few lines a person reads at the end of a run."""
+    rate = report.total_records / report.seconds if report.seconds else 0.0
+    lines = [f"{'Run interrupted' if report.interrupted_by else 'Run finished'} in "
+             f"{report.seconds:.1f} s: {report.total_records:,} records, {report.pages:,} pages, "
+             f"{rate:,.0f} records/s"]
+    lines += [f"  stream {name}: {count:,} records" for name, count in sorted(
+        report.records.items())]
+    lines += [f"  {p.label}: {'ok' if p.returncode == 0 else f'FAILED (exit {p.returncode})'}"
+              for p in report.processes]
+    if report.state_saved:
+        lines.append(f"  state saved to {report.state_path}")
+    else:
+        lines.append("  state not saved (no STATE acknowledged by every output)")
+    return "\n".join(lines)
