@@ -93,9 +93,12 @@ def find_problems(config: dict[str, Any], schema: dict[str, Any]) -> list[Settin
 
 
 def forbid_unknown_keys(schema: dict[str, Any]) -> dict[str, Any]:
-    """Set ``additionalProperties: false`` on every object that declares its properties."""
+    """Set ``additionalProperties: false`` on every object that declares its properties.
+
+    Objects that declare none (free-form ``headers``, ``params``, ``body``) stay open.
+    """
     if isinstance(schema, dict):
-        if schema.get("properties") and "additionalProperties" not in schema:
+        if schema.get("properties") and schema.get("additionalProperties", True) is True:
             schema["additionalProperties"] = False
         for value in schema.values():
             if isinstance(value, dict):
