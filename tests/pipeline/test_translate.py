@@ -1,0 +1,141 @@
+"""Translation: settings for each plugin, and every validation error class with its message."""
+
+from __future__ import annotations
+
+import pytest
+
+from rest_connector.pipeline.problems import PipelineError
+from rest_connector.pipeline.translate import translate
+from tests.conftest import CANARY_TOKEN, assert_no_canary
+
+GOOD = """
+MODEL: etl
+VERSION: "1.0.0"
+CONFIG:
+  inputs:
+    crm_customers:
+      format: rest_api
+      url: "{{ env.CRM_API_URL }}/api/v2/customers"
+      params:
+        since: "{{ dt | default('2025-01-01') }}"
+      auth:
+        type: bearer
+        token: "{{ env.CRM_TOKEN }}"
+      pagination:
+        type: next_link
+        link_field: next
+      response:
+        root_key: results
+  transform:
+    type: noop
+  outputs:
+    customers_delta:
+      format: delta
+      path: /tmp/out/customers
+      mode: overwrite
+    predictions_api:
+      format: rest_api
+      url: "{{ env.CRM_API_URL }}/api/v2/predictions"
+      auth:
+        type: bearer
+        token: "{{ env.CRM_TOKEN }}"
+      batch_size: 100
+"""
+ENV = {"CRM_API_URL": "http://127.0.0.1:9", "CRM_TOKEN": CANARY_TOKEN}
+
+
+def problems(write_pipeline, text: str, env=None) -> list[str]:
+    with pytest.raises(PipelineError) as raised:
+        translate(write_pipeline(text), env=ENV if env is None else env)
+    assert_no_canary(str(raised.value))
+    return [str(problem) for problem in raised.value.problems]
+
+
+def test_inputs_become_tap_streams_and_outputs_target_settings(write_pipeline):
+    pipeline = translate(write_pipeline(GOOD), env=ENV, variables={"dt": "2025-02-03"})
+    [stream] = pipeline.tap.settings["streams"]
+    assert stream == {
+        "name": "crm_customers", "url": "http://127.0.0.1:9/api/v2/customers",
+        "params": {"since": "2025-02-03"}, "auth": {"type": "bearer", "token": CANARY_TOKEN},
+        "pagination": {"type": "next_link", "link_field": "next"},
+        "response": {"root_key": "results"},
+    }
+    assert [(t.executable, t.name) for t in pipeline.targets] == [
+        ("target-delta", "customers_delta"), ("target-rest-api", "predictions_api")]
+    assert pipeline.targets[0].settings == {"path": "/tmp/out/customers", "mode": "overwrite"}
+    assert pipeline.targets[1].settings["batch_size"] == 100
+
+
+def test_stream_maps_transform_goes_to_the_sdk_stream_maps(write_pipeline):
+    text = GOOD.replace("    type: noop", "    type: stream_maps\n    stream_maps:\n"
+                                         "      crm_customers:\n        email: __NULL__")
+    pipeline = translate(write_pipeline(text), env=ENV)
+    assert pipeline.tap.settings["stream_maps"] == {"crm_customers": {"email": "__NULL__"}}
+
+
+def test_enum_typo_names_yaml_path_line_and_suggestion(write_pipeline):
+    text = GOOD.replace("type: next_link", "type: offest")
+    assert problems(write_pipeline, text) == [
+        "line 14: CONFIG.inputs.crm_customers.pagination.type: 'offest' is not one of offset, "
+        "page, cursor, next_link, link_header — did you mean 'offset'?"]
+
+
+def test_unknown_key_in_an_output_with_hint(write_pipeline):
+    text = GOOD.replace("      batch_size: 100", "      batch_sise: 100")
+    [problem] = problems(write_pipeline, text)
+    assert problem.startswith("line 31: CONFIG.outputs.predictions_api.batch_sise: unknown "
+                              "setting — did you mean 'batch_size'?")
+
+
+def test_missing_required_setting(write_pipeline):
+    text = GOOD.replace("      path: /tmp/out/customers\n", "")
+    [problem] = problems(write_pipeline, text)
+    assert problem.startswith("line 21: CONFIG.outputs.customers_delta.path: required setting")
+
+
+def test_unsupported_format_and_transform_type_list_the_supported(write_pipeline):
+    text = GOOD.replace("format: delta", "format: csv").replace("type: noop", "type: sql")
+    assert problems(write_pipeline, text) == [
+        "line 19: CONFIG.transform.type: 'sql' is not one of noop, stream_maps",
+        "line 22: CONFIG.outputs.customers_delta.format: 'csv' is not one of rest_api, delta",
+    ]
+
+
+def test_yaml_11_values_where_strings_are_expected_suggest_quotes(write_pipeline):
+    text = (GOOD.replace('VERSION: "1.0.0"', "VERSION: 1.0")
+            .replace("        root_key: results", "        root_key: NO")
+            .replace("since: \"{{ dt | default('2025-01-01') }}\"", "since: 2025-01-01")
+            .replace('        token: "{{ env.CRM_TOKEN }}"\n      batch_size',
+                     "        token: 012345\n      batch_size"))
+    found = problems(write_pipeline, text)
+    assert found[0] == ('line 2: VERSION: expected string, got number 1.0 — YAML reads the '
+                        'unquoted 1.0 as a non-string; write "1.0" in quotes')
+    found = problems(write_pipeline, text.replace("VERSION: 1.0", 'VERSION: "1"'))
+    assert found == [
+        'line 9: CONFIG.inputs.crm_customers.params.since: YAML reads the unquoted 2025-01-01 '
+        'as a date, not a string: write "2025-01-01" in quotes',
+        "line 17: CONFIG.inputs.crm_customers.response.root_key: expected string, got boolean "
+        'False — YAML reads the unquoted NO as a non-string; write "NO" in quotes',
+        "line 30: CONFIG.outputs.predictions_api.auth.token: expected string, got integer '***' "
+        "— YAML reads some unquoted values as non-strings; put this one in quotes",
+    ]
+    assert "012345" not in "\n".join(found)
+
+
+def test_missing_env_var_is_reported_with_other_problems_never_an_empty_token(write_pipeline):
+    text = GOOD.replace("mode: overwrite", "mode: overwrit")
+    found = problems(write_pipeline, text, env={"CRM_API_URL": "http://h"})
+    assert found[0] == ("line 12: CONFIG.inputs.crm_customers.auth.token: environment variable "
+                        "CRM_TOKEN is not set (template uses env.CRM_TOKEN)")
+    assert any("CONFIG.outputs.customers_delta.mode: 'overwrit' is not one of" in p
+               for p in found)
+
+
+def test_envelope_problems(write_pipeline):
+    found = problems(write_pipeline, "MODEL: etl\nCONFIG:\n  inputs: {}\n  extra: 1\n")
+    assert sorted(found) == [
+        "line 2: CONFIG.outputs: required setting is missing",
+        "line 3: CONFIG.inputs: {} should be non-empty",
+        "line 4: CONFIG.extra: unknown setting "
+        "(expected one of: inputs, transform, outputs)",
+    ]
