@@ -227,34 +227,29 @@ def is_date_time(text: str) -> bool:
     ``YYYY-MM-DDTHH:MM:SS``, an optional ``.`` fraction, then ``Z`` or ``±HH:MM``; upper-case
     ``T`` and ``Z``; a real calendar day and time of day (no leap second).
     """
-    if (len(text) < 20 or text[4] != "-" or text[7] != "-" or text[10] != "T"
-            or text[13] != ":" or text[16] != ":"):
+    if text[4:17:3] != "--T::" or len(text) < 20:
         return False
     if text[-1] != "Z" and (text[-6] not in "+-" or text[-3] != ":"):
         return False
-    if text[19] == ".":
-        if text[20] not in _DIGITS:
-            return False
-    elif text[19] not in "Z+-":
+    if text[19] not in "Z+-" and (text[19] != "." or text[20] not in _DIGITS):
         return False
-    return _is_valid_instant(text)
-
-
-def _instant_by_parser(text: str) -> bool:
-    """Python 3.11+: the C ISO parser checks digits and ranges (the shape is checked already)."""
     try:
-        datetime.datetime.fromisoformat(text)
+        _parse_instant(text)
     except ValueError:
         return False
     return True
 
 
-def _instant_by_pattern(text: str) -> bool:
-    """Any Python: the whole RFC 3339 grammar by pattern, then the calendar day."""
-    return _INSTANT_PATTERN.fullmatch(text) is not None and is_date(text[:10])
+def _parse_by_pattern(text: str) -> None:
+    """The RFC 3339 grammar by pattern, then the calendar day (Python 3.10's ISO parser
+    knows neither ``Z`` nor fractions other than 3 or 6 digits)."""
+    if _INSTANT_PATTERN.fullmatch(text) is None or not is_date(text[:10]):
+        raise ValueError(f"not an RFC 3339 date-time: {text!r}")
 
 
-_is_valid_instant = _instant_by_parser if sys.version_info >= (3, 11) else _instant_by_pattern
+# Python 3.11+: the C ISO parser checks digits and ranges once the shape is known to be RFC 3339.
+_parse_instant: Callable[[str], object] = (
+    datetime.datetime.fromisoformat if sys.version_info >= (3, 11) else _parse_by_pattern)
 
 
 def _to_timestamp(value: Any) -> str:

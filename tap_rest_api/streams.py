@@ -149,9 +149,14 @@ class RestApiStream(RESTStream):
         """The records of the page (decoded once, in ``validate_response``)."""
         return self._reader.read(response).records
 
+    @property
+    def schema_is_inferred(self) -> bool:
+        """True when the settings declare no schema."""
+        return self.settings.schema_fields is None
+
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
         """Records held to the declared schema, or widening the inferred one as they come."""
-        if self.settings.schema_fields is not None:
+        if not self.schema_is_inferred:
             declared = DeclaredRecords(self.name, self.schema, self.logger, self.primary_keys)
             for record in self.request_records(context):
                 yield declared.conform(record, self._reader.pages_read)
@@ -168,18 +173,33 @@ class RestApiStream(RESTStream):
         if inferred is None:
             self._announce_schema(self.schema)
 
-    def _announce_schema(self, schema: dict[str, Any]) -> None:
-        """Adopt a new inferred schema and emit a SCHEMA message for it."""
+    def infer_schema_from_first_page(self) -> None:
+        """For ``--discover``: read one page and adopt the schema inferred from it."""
+        records = self.request_records(None)
+        try:
+            next(iter(records), None)
+        finally:
+            records.close()
+        inferred = InferredSchema()
+        if self._reader.pages_read:
+            inferred.observe_page(self._reader.last_page.records)
+        self._adopt_schema(inferred.schema)
+
+    def _adopt_schema(self, schema: dict[str, Any]) -> None:
         self._schema = copy.deepcopy(schema)
-        self._tap.mapper.register_raw_stream_schema(self.name, self._schema, self.primary_keys)
-        self._stream_maps = None
         if self._tap.input_catalog is None:
             self._metadata = None
             self._mask = None
+
+    def _announce_schema(self, schema: dict[str, Any]) -> None:
+        """Adopt a new inferred schema and emit a SCHEMA message for it."""
+        self._adopt_schema(schema)
+        self._tap.mapper.register_raw_stream_schema(self.name, self._schema, self.primary_keys)
+        self._stream_maps = None
         self._schema_announced = True
         super()._write_schema_message()
 
     def _write_schema_message(self) -> None:
         """An inferred stream's SCHEMA waits for its first page."""
-        if self.settings.schema_fields is not None or self._schema_announced:
+        if not self.schema_is_inferred or self._schema_announced:
             super()._write_schema_message()

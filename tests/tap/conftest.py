@@ -34,11 +34,7 @@ def tap(tmp_path: Path) -> Callable[..., TapRun]:
 
     def run(config: dict, *args: str) -> TapRun:
         result = run_plugin("tap-rest-api", config, tmp_path, *args)
-        stdout = result.stdout.decode()
-        messages = singer_messages(result.stdout) if result.returncode == 0 else [
-            m for m in (singer_messages(result.stdout) if stdout.strip() else [])
-        ]
-        return TapRun(result.returncode, messages, result.stderr.decode())
+        return TapRun(result.returncode, singer_messages(result.stdout), result.stderr.decode())
 
     return run
 
