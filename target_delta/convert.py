@@ -72,11 +72,15 @@ def _text(value: Any) -> str | None:
 
 
 def _integer(value: Any) -> int | None:
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-        return value
+    if value is None:
+        return None
     if isinstance(value, float | decimal.Decimal) and value == int(value):
-        return int(value)
-    raise ValueError("not an integer")
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError("not an integer")
+    if not -(2**63) <= value < 2**63:
+        raise ValueError("outside the 64-bit integer range")
+    return value
 
 
 def _number(value: Any) -> float | None:
@@ -207,14 +211,36 @@ def column_array(values: Sequence[Any], column: Column, path: str) -> pa.Array:
         return _list(values, column, path)
     if kind == JSON:
         return _per_value(values, column, path)
+    if kind == BINARY:
+        return _per_value(values, column, path)
     try:
         if kind in (DATETIME, DATE):
             return pc.cast(pa.array(values, type=pa.string()), column.type)
-        if kind == BINARY:
+        if kind in _INFERRED:
+            # Arrow's typed conversion would truncate 1.5 into an int64 and take True as 1.0;
+            # its type inference is strict, so infer, then accept only the expected types.
+            array = pa.array(values)
+            if array.type in _INFERRED[kind] and (kind != NUMBER or _exact_in_float(array)):
+                return array.cast(column.type)
             return _per_value(values, column, path)
         return pa.array(values, type=column.type)
     except _ARROW_ERRORS:
         return _per_value(values, column, path)
+
+
+_INFERRED = {
+    INTEGER: {pa.int64(), pa.null()},
+    NUMBER: {pa.float64(), pa.int64(), pa.null()},
+    BOOLEAN: {pa.bool_(), pa.null()},
+}
+
+
+def _exact_in_float(array: pa.Array) -> bool:
+    """False for integers beyond ±2^53 (which float64 would round)."""
+    if array.type != pa.int64() or array.null_count == len(array):
+        return True
+    bounds = pc.min_max(array)
+    return max(-bounds["min"].as_py(), bounds["max"].as_py()) <= _MAX_EXACT_FLOAT_INT
 
 
 def record_batch(records: Sequence[dict], layout: StreamLayout) -> pa.RecordBatch:

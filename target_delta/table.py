@@ -54,11 +54,11 @@ def last_row_per_key(batch: pa.RecordBatch, keys: Sequence[str]) -> pa.RecordBat
     last = (
         table.select(list(keys)).append_column("__row", index)
         .group_by(list(keys), use_threads=False).aggregate([("__row", "max")])
-        .column("__row_max")
+        .column("__row_max").combine_chunks()
     )
     if len(last) == batch.num_rows:
         return batch
-    return batch.take(pc.sort_indices(last))
+    return batch.take(pc.take(last, pc.sort_indices(last)))
 
 
 class _Location:

@@ -93,6 +93,7 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
     # -- settings ------------------------------------------------------------------------
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        self.append_builtin_config(self.config_jsonschema)  # batch_size_rows, load_method, ...
         problems = super()._validate_config(raise_errors=raise_errors)
         mode, load_method = self._config.get("mode"), self._config.get("load_method")
         if (mode and load_method and MODE_ALIASES.get(mode) != MODE_ALIASES.get(load_method)):

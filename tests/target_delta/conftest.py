@@ -1,0 +1,56 @@
+"""Helpers for target-delta tests: Singer lines, running the target in-process, reading tables."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pyarrow as pa
+from deltalake import DeltaTable
+
+from target_delta.target import TargetDelta
+
+
+def schema_msg(stream: str, properties: dict, keys: Iterable[str] = ("id",)) -> dict:
+    return {"type": "SCHEMA", "stream": stream, "key_properties": list(keys),
+            "schema": {"type": "object", "properties": properties}}
+
+
+def record_msg(stream: str, record: dict) -> dict:
+    return {"type": "RECORD", "stream": stream, "record": record}
+
+
+def state_msg(value: dict) -> dict:
+    return {"type": "STATE", "value": value}
+
+
+def lines(messages: Iterable[dict]) -> str:
+    return "".join(json.dumps(m) + "\n" for m in messages)
+
+
+def run_target(config: dict, messages: Iterable[dict],
+               target_class: type[TargetDelta] = TargetDelta) -> list[dict]:
+    """Run the target in this process over ``messages``; return the STATE values it wrote."""
+    target = target_class(config=config)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        target.listen(io.StringIO(lines(messages)))
+    return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+
+
+def read_table(path: str | Path, storage_options: dict | None = None,
+               version: int | None = None) -> pa.Table:
+    return DeltaTable(str(path), version=version,
+                      storage_options=storage_options).to_pyarrow_table()
+
+
+def rows(path: str | Path, key: str = "id", **kwargs: object) -> list[dict]:
+    """The table's rows as dicts, sorted by ``key``."""
+    return sorted(read_table(path, **kwargs).to_pylist(), key=lambda r: r[key])
+
+
+def version(path: str | Path) -> int:
+    return DeltaTable(str(path)).version()
