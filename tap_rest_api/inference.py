@@ -15,6 +15,7 @@ Record values are never converted; the schema grows to describe them instead:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -24,37 +25,43 @@ _TYPE_ORDER = ("string", "integer", "number", "boolean", "object", "array", "nul
 _NONE = type(None)
 
 
+def is_microsecond_date_time(text: str) -> bool:
+    """An RFC 3339 date-time with at most microseconds, as a timestamp column stores it."""
+    if not is_date_time(text):
+        return False
+    if text[19] != ".":
+        return True
+    return len(text) - 20 - (1 if text[-1] == "Z" else 6) <= 6
+
+
+_FORMAT_CHECKS = {"date": is_date, "date-time": is_microsecond_date_time}
+
+
 def string_format(text: str) -> str | None:
     """``date-time`` or ``date`` if ``text`` is one that a target can store without loss."""
-    if len(text) == 10:
-        return "date" if is_date(text) else None
-    if is_date_time(text) and _fraction_digits(text) <= 6:
-        return "date-time"
+    for name, check in _FORMAT_CHECKS.items():
+        if check(text):
+            return name
     return None
-
-
-def _fraction_digits(date_time: str) -> int:
-    """Digits after the seconds of an RFC 3339 date-time (6 = microseconds)."""
-    if date_time[19] != ".":
-        return 0
-    return len(date_time) - 20 - (1 if date_time[-1] == "Z" else 6)
 
 
 class _Node:
     """What one value position (a field, or the items of an array) has held so far."""
 
-    __slots__ = ("format", "items", "plain", "properties", "types")
+    __slots__ = ("format", "format_check", "items", "plain", "properties", "types")
 
     def __init__(self) -> None:
         self.types: set[str] = {"null"}
         self.format: str | None = None
+        self.format_check: Callable[[str], bool] | None = None
         self.properties: dict[str, _Node] | None = None
         self.items: _Node | None = None
         self.plain: frozenset[type] = frozenset({_NONE})
 
     def absorb(self, value: Any) -> bool:
         """Widen to describe ``value``; True if the schema changed."""
-        if type(value) in self.plain:
+        kind = type(value)
+        if kind in self.plain or (kind is str and self.format_check and self.format_check(value)):
             return False
         if isinstance(value, dict):
             changed = self.absorb_object(value)
@@ -77,7 +84,7 @@ class _Node:
 
     def absorb_object(self, record: dict[str, Any]) -> bool:
         """Widen with each field of ``record``; True if the schema changed."""
-        changed = self._add("object")
+        changed = "object" not in self.types and self._add("object")
         properties = self.properties
         if properties is None:
             properties = self.properties = {}
@@ -105,11 +112,12 @@ class _Node:
         if "string" not in self.types:
             self.types.add("string")
             self.format = string_format(text)
-            return True
-        if self.format is not None and string_format(text) != self.format:
+        elif self.format is not None:  # a string that does not match the format
             self.format = None
-            return True
-        return False
+        else:
+            return False
+        self.format_check = _FORMAT_CHECKS.get(self.format)
+        return True
 
     def _add(self, json_type: str) -> bool:
         if json_type in self.types:

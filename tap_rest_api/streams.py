@@ -67,13 +67,22 @@ class RestApiStream(RESTStream):
         incremental = self.settings.incremental
         if incremental is None:
             return
-        declared = self.schema.get("properties", {})
-        if self.settings.schema_fields is not None and incremental.replication_key not in declared:
-            msg = (f"{self.settings.field_path}.incremental.replication_key: "
-                   f"{incremental.replication_key!r} is not a field of the declared schema")
-            raise ConfigError(msg)
+        properties = self.schema.setdefault("properties", {})
+        if incremental.replication_key not in properties:
+            if not self.schema_is_inferred:
+                msg = (f"{self.settings.field_path}.incremental.replication_key: "
+                       f"{incremental.replication_key!r} is not a field of the declared schema")
+                raise ConfigError(msg)
+            # Typed for real by the first page; until then any scalar bookmark fits.
+            properties[incremental.replication_key] = {
+                "type": ["string", "integer", "number", "null"]
+            }
         self.replication_key = incremental.replication_key
-        self.is_sorted = incremental.sorted
+
+    @property
+    def is_sorted(self) -> bool:
+        """Sorted streams advance the bookmark as they go; others only once complete."""
+        return self.settings.incremental is not None and self.settings.incremental.sorted
 
     # -- requests -------------------------------------------------------------------------
 
