@@ -1,0 +1,124 @@
+"""`rest-connector run` over real processes against the sandbox API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+from deltalake import DeltaTable
+
+from rest_connector.sandbox import customer
+from tests.conftest import BIN, CANARY_TOKEN, assert_no_canary
+
+FAN_OUT = """
+MODEL: etl
+VERSION: "1.0.0"
+CONFIG:
+  inputs:
+    crm_customers:
+      format: rest_api
+      url: "{{{{ env.CRM_API_URL }}}}/api/v2/customers"
+      params:
+        page_size: "{page_size}"
+      auth:
+        type: bearer
+        token: "{{{{ env.CRM_TOKEN }}}}"
+      pagination:
+        type: next_link
+        link_field: next
+      response:
+        root_key: results
+{incremental}
+  outputs:
+    customers_delta:
+      format: delta
+      path: "{{{{ env.OUT }}}}/customers"
+      mode: {mode}
+{extra_output}
+"""
+INCREMENTAL = """      incremental:
+        replication_key: created_at
+        param: since
+        sorted: true"""
+REST_OUTPUT = """    predictions_api:
+      format: rest_api
+      url: "{{{{ env.CRM_API_URL }}}}/api/v2/predictions"
+      auth:
+        type: bearer
+        token: "{token}"
+      batch_size: 100"""
+
+
+def pipeline_text(page_size: int = 100, incremental: str = "", mode: str = "overwrite",
+                  extra_output: str = "", token: str = "{{ env.CRM_TOKEN }}") -> str:
+    return FAN_OUT.format(page_size=page_size, incremental=incremental, mode=mode,
+                          extra_output=extra_output.format(token=token))
+
+
+def run(path, sandbox, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CRM_API_URL": sandbox.url, "CRM_TOKEN": CANARY_TOKEN,
+           "OUT": str(tmp_path)}
+    result = subprocess.run([str(BIN / "rest-connector"), "run", str(path), *args],
+                            capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert_no_canary(result.stdout, result.stderr)
+    return result
+
+
+def test_fan_out_to_delta_and_rest_api_saves_state(write_pipeline, sandbox, tmp_path):
+    path = write_pipeline(pipeline_text(extra_output=REST_OUTPUT))
+    done = run(path, sandbox, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Run finished" in done.stdout
+    assert "stream crm_customers: 1,000 records" in done.stdout
+    assert "10 pages" in done.stdout
+    assert "[tap-rest-api]" in done.stderr and "429" in done.stderr
+    table = DeltaTable(str(tmp_path / "customers")).to_pyarrow_table()
+    assert table.num_rows == 1000
+    assert sorted(table.column("customer_id").to_pylist()) == [f"C{n:06d}"
+                                                               for n in range(1, 1001)]
+    batches = sandbox.received("predictions")
+    assert [len(batch) for batch in batches] == [100] * 10
+    assert batches[0][0]["customer_id"] == "C000001"
+    state = json.loads((tmp_path / "pipeline.state.json").read_text())
+    assert "crm_customers" in state["bookmarks"]
+
+
+def test_failing_target_makes_the_run_fail(write_pipeline, sandbox, tmp_path):
+    path = write_pipeline(pipeline_text(extra_output=REST_OUTPUT, token="wrong-token"))
+    done = run(path, sandbox, tmp_path)
+    assert done.returncode == 1
+    assert "predictions_api: FAILED" in done.stdout
+    assert "state not saved" in done.stdout
+    assert not (tmp_path / "pipeline.state.json").exists()
+
+
+def test_second_run_resumes_from_the_stored_state(write_pipeline, sandbox, tmp_path):
+    path = write_pipeline(pipeline_text(page_size=400, incremental=INCREMENTAL, mode="append"))
+    first = run(path, sandbox, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "1,000 records" in first.stdout
+    state = json.loads((tmp_path / "pipeline.state.json").read_text())
+    bookmark = state["bookmarks"]["crm_customers"]["replication_key_value"]
+    assert bookmark == customer(1000)["created_at"]
+    second = run(path, sandbox, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "Run finished" in second.stdout and " 0 records" in second.stdout
+    assert DeltaTable(str(tmp_path / "customers")).to_pyarrow_table().num_rows == 1000
+
+
+def test_sigterm_is_forwarded_and_the_run_exits_non_zero(write_pipeline, sandbox, tmp_path):
+    path = write_pipeline(pipeline_text(page_size=1))
+    env = {**os.environ, "CRM_API_URL": sandbox.url, "CRM_TOKEN": CANARY_TOKEN,
+           "OUT": str(tmp_path)}
+    runner = subprocess.Popen([str(BIN / "rest-connector"), "run", str(path)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    runner.send_signal(signal.SIGTERM)
+    out, err = runner.communicate(timeout=60)
+    assert runner.returncode == 143, err
+    assert "SIGTERM: stopping 2 processes" in err
+    assert "Run interrupted" in out
+    assert "tap-rest-api: FAILED" in out
