@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,8 +132,11 @@ class StrictConfigMixin:
 
     config_jsonschema: dict
     _config: dict
+    append_builtin_config: Callable[[dict], None]
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # As in the SDK's own check: its built-in settings (stream_maps, ...) are known keys.
+        self.append_builtin_config(self.config_jsonschema)
         SECRETS.add(*secret_values(self._config, self.config_jsonschema))
         problems = [str(p) for p in find_problems(self._config, self.config_jsonschema)]
         if problems and raise_errors:
