@@ -39,7 +39,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from rest_connector.config import did_you_mean
@@ -156,9 +156,7 @@ _INTEGER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
 def _to_integer(value: Any) -> int:
-    if isinstance(value, bool):
-        raise _Reject("expected an integer")
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -179,11 +177,8 @@ def _to_number(value: Any) -> int | float:
         if _INTEGER_TEXT.fullmatch(value):
             return int(value)
         number = float(value)
-        try:
-            if Decimal(repr(number)) == Decimal(value):
-                return number
-        except InvalidOperation:
-            pass
+        if Decimal(repr(number)) == Decimal(value):
+            return number
         raise _Reject("expected a number a float holds exactly (this text would be rounded)")
     raise _Reject("expected a number (or a numeric string)")
 

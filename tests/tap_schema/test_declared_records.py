@@ -89,6 +89,7 @@ def test_lossless_coercions(kind, value, expected):
     ("long", "1_000", "expected an integer"),
     ("double", "0.1000000000000000055511151231257827", "would be rounded"),
     ("double", "NaN", "expected a number"),
+    ("double", "1e400", "would be rounded"),
     ("double", False, "expected a number"),
     ("boolean", "yes", "expected a boolean"),
     ("boolean", 2, "expected a boolean"),
