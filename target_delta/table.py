@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import atexit
 import logging
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -31,9 +33,10 @@ from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from rest_connector.errors import ConnectorError
 from rest_connector.redact import SECRETS
-from target_delta.evolution import plan, widen_batch
+from target_delta.evolution import SchemaChangeError, plan, widen_batch
 
 APPEND, MERGE, OVERWRITE = "append", "merge", "overwrite"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class DeltaWriteError(ConnectorError):
@@ -61,23 +64,37 @@ def last_row_per_key(batch: pa.RecordBatch, keys: Sequence[str]) -> pa.RecordBat
     return batch.take(pc.take(last, pc.sort_indices(last)))
 
 
+@contextmanager
+def delta_errors(stream: str, uri: str) -> Iterator[None]:
+    """delta-rs and storage errors as ``DeltaWriteError`` naming the stream and table."""
+    try:
+        yield
+    except (DeltaError, OSError) as exc:
+        detail = " ".join(_ANSI.sub("", str(exc)).replace("↳", "->").split())
+        raise DeltaWriteError(
+            f"stream {stream!r}: writing {uri} failed: {SECRETS.redact(detail)[:2000]}"
+        ) from None
+
+
 class _Location:
     """A table URI with its storage options, opened lazily and kept up to date."""
 
-    def __init__(self, uri: str, storage_options: dict[str, str] | None) -> None:
+    def __init__(self, stream: str, uri: str, storage_options: dict[str, str] | None) -> None:
+        self.stream = stream
         self.uri = uri
         self.storage_options = storage_options or None
         self._table: DeltaTable | None = None
 
     def table(self) -> DeltaTable | None:
         """The table at its latest version, or None when it does not exist yet."""
-        if self._table is None:
-            try:
-                self._table = DeltaTable(self.uri, storage_options=self.storage_options)
-            except TableNotFoundError:
-                return None
-        else:
-            self._table.update_incremental()
+        with delta_errors(self.stream, self.uri):
+            if self._table is None:
+                try:
+                    self._table = DeltaTable(self.uri, storage_options=self.storage_options)
+                except TableNotFoundError:
+                    return None
+            else:
+                self._table.update_incremental()
         return self._table
 
     def schema(self) -> pa.Schema | None:
@@ -109,7 +126,7 @@ class StreamTable:
         self.partition_by = list(partition_by)
         self.merge_keys = list(merge_keys)
         self.logger = logger or logging.getLogger(f"target_delta.{stream}")
-        self.target = _Location(uri, storage_options)
+        self.target = _Location(stream, uri, storage_options)
         self.commits = 0
         """Commits made to the real table in this run."""
         self._staging_dir: str | None = None
@@ -127,7 +144,7 @@ class StreamTable:
     def move(self, uri: str) -> None:
         """Point the stream at another table; only before anything was committed to it."""
         assert self.commits == 0, "a stream cannot move after a commit"
-        self.target = _Location(uri, self.target.storage_options)
+        self.target = _Location(self.stream, uri, self.target.storage_options)
 
     @property
     def pending(self) -> bool:
@@ -180,22 +197,14 @@ class StreamTable:
     # -- internals -----------------------------------------------------------------------
 
     def _guarded(self, call, *args, **kwargs):  # noqa: ANN001
-        try:
+        with delta_errors(self.stream, self.uri):
             return call(*args, **kwargs)
-        except DeltaError as exc:
-            raise DeltaWriteError(
-                f"stream {self.stream!r}: writing {self.uri} failed: {SECRETS.redact(str(exc))}"
-            ) from None
-        except OSError as exc:
-            raise DeltaWriteError(
-                f"stream {self.stream!r}: writing {self.uri} failed: {SECRETS.redact(str(exc))}"
-            ) from None
 
     def _staging_location(self) -> _Location:
         if self._staging is None:
             self._staging_dir = tempfile.mkdtemp(prefix="target-delta-")
             atexit.register(shutil.rmtree, self._staging_dir, True)
-            self._staging = _Location(str(Path(self._staging_dir) / "table"), None)
+            self._staging = _Location(self.stream, str(Path(self._staging_dir) / "table"), None)
         return self._staging
 
     def _prepare(self, where: _Location, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, bool]:
@@ -228,17 +237,28 @@ class StreamTable:
         )
         scanner = table.to_pyarrow_dataset().scanner()
 
+        refused: list[SchemaChangeError] = []
+
         def batches() -> Iterator[pa.RecordBatch]:
             for stored in scanner.to_batches():
-                yield widen_batch(stored, schema)
+                try:
+                    yield widen_batch(stored, schema)
+                except SchemaChangeError as exc:  # raised inside delta-rs' read of the stream
+                    refused.append(exc)
+                    raise
             yield from extra
 
-        self._guarded(
-            write_deltalake, table, pa.RecordBatchReader.from_batches(schema, batches()),
-            mode="overwrite", schema_mode="overwrite",
-            partition_by=where.partition_columns() or None,
-            storage_options=where.storage_options,
-        )
+        try:
+            self._guarded(
+                write_deltalake, table, pa.RecordBatchReader.from_batches(schema, batches()),
+                mode="overwrite", schema_mode="overwrite",
+                partition_by=where.partition_columns() or None,
+                storage_options=where.storage_options,
+            )
+        except DeltaWriteError:
+            if refused:
+                raise refused[0] from None
+            raise
 
     def _merge(self, batch: pa.RecordBatch) -> None:
         batch = last_row_per_key(batch, self.merge_keys)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import typing as t
 
 from singer_sdk import Target
@@ -9,7 +10,7 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from rest_connector.config import StrictConfigMixin, forbid_unknown_keys
-from rest_connector.errors import ConfigError
+from rest_connector.errors import ConfigError, ConnectorError
 from rest_connector.redact import install_log_redaction
 from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_delta.reader import FastSingerReader
@@ -89,6 +90,15 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
         self._tables: dict[str, StreamTable] = {}
         super().__init__(*args, **kwargs)
         self._paths = TablePaths(self.config["path"])
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
+        """Run the CLI; an expected failure is one clear (redacted) line and exit status 1."""
+        try:
+            super().invoke(*args, **kwargs)
+        except ConnectorError as error:
+            cls.logger.error("%s", error)
+            sys.exit(1)
 
     # -- settings ------------------------------------------------------------------------
 
