@@ -54,10 +54,11 @@ def _settings_schema() -> dict:
                                 "(required with on_failure: dead_letter)"),
         DRAIN_DEADLINE,
     ).to_dict()
+    forbid_unknown_keys(schema)
     schema["if"] = {"properties": {"on_failure": {"const": "dead_letter"}},
                     "required": ["on_failure"]}
     schema["then"] = {"required": ["dead_letter_path"]}
-    return forbid_unknown_keys(schema)
+    return schema
 
 
 def stream_url(template: str, stream_name: str) -> str:

@@ -32,6 +32,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""
 
     @property
     def json(self) -> object:
@@ -57,7 +58,8 @@ class SinkServer:
         self._script.extend(responses)
 
     def _handle(self, request: Request) -> Response:
-        got = Received(request.method, request.path, dict(request.headers), request.get_data())
+        got = Received(request.method, request.path, dict(request.headers), request.get_data(),
+                       request.query_string.decode())
         with self._lock:
             self.received.append(got)
             answer = self._script.pop(0) if self._script else self.default
