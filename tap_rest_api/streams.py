@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -25,8 +25,6 @@ from tap_rest_api.settings import StreamSettings
 if TYPE_CHECKING:
     from singer_sdk import Tap
 
-EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
-
 
 class RestApiStream(RESTStream):
     """Reads one endpoint: request, auth, rate limit, retries, pages, records, schema."""
@@ -39,16 +37,13 @@ class RestApiStream(RESTStream):
 
     def __init__(self, tap: Tap, settings: StreamSettings) -> None:
         self.settings = settings
-        self._schema_announced = False
-        schema = EMPTY_SCHEMA
+        declared = None
         if settings.schema_fields is not None:
-            schema = declared_schema(settings.schema_fields, f"{settings.field_path}.schema")
+            declared = declared_schema(settings.schema_fields, f"{settings.field_path}.schema")
         super().__init__(
-            tap=tap, name=settings.name, schema=copy.deepcopy(schema),
-            path=urlsplit(settings.url).path,
+            tap=tap, name=settings.name, schema=declared, path=urlsplit(settings.url).path
         )
         self.primary_keys = list(settings.primary_keys)
-        self._configure_incremental()
         auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth")
         self.http = HttpClient(
             settings.url,
@@ -62,27 +57,55 @@ class RestApiStream(RESTStream):
         self._auth = auth or NoAuth()
         self._reader = PageReader(self.name, settings.root_key, self.logger)
         self._paginator: GuardedPaginator | None = None
+        self._prefetched: tuple[tuple[str | None, Any], requests.Response] | None = None
+        if settings.incremental is not None:
+            self._check_replication_key(declared)
+            self.replication_key = settings.incremental.replication_key
 
-    def _configure_incremental(self) -> None:
-        incremental = self.settings.incremental
-        if incremental is None:
-            return
-        properties = self.schema.setdefault("properties", {})
-        if incremental.replication_key not in properties:
-            if not self.schema_is_inferred:
-                msg = (f"{self.settings.field_path}.incremental.replication_key: "
-                       f"{incremental.replication_key!r} is not a field of the declared schema")
-                raise ConfigError(msg)
-            # Typed for real by the first page; until then any scalar bookmark fits.
-            properties[incremental.replication_key] = {
-                "type": ["string", "integer", "number", "null"]
-            }
-        self.replication_key = incremental.replication_key
+    def _check_replication_key(self, declared: dict[str, Any] | None) -> None:
+        key = self.settings.incremental.replication_key
+        if declared is not None and key not in declared["properties"]:
+            msg = (f"{self.settings.field_path}.incremental.replication_key: {key!r} is not a "
+                   "field of the declared schema")
+            raise ConfigError(msg)
 
     @property
     def is_sorted(self) -> bool:
         """Sorted streams advance the bookmark as they go; others only once complete."""
         return self.settings.incremental is not None and self.settings.incremental.sorted
+
+    @property
+    def schema_is_inferred(self) -> bool:
+        """True when the settings declare no schema."""
+        return self.settings.schema_fields is None
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """The declared schema, the catalog's, or one inferred from the first page on first use.
+
+        The first page read for inference is kept and serves as the sync's first page.
+        """
+        if self._schema is None:
+            self._schema = self._input_schema or self._infer_from_first_page()
+        return self._schema
+
+    def _infer_from_first_page(self) -> dict[str, Any]:
+        records = self.request_records(None)
+        try:
+            next(iter(records), None)
+        finally:
+            records.close()
+        inferred = InferredSchema()
+        if self._reader.pages_read:
+            inferred.observe_page(self._reader.last_page.records)
+        schema = inferred.schema
+        if self.settings.incremental is not None:
+            # A bookmark field absent from the first page: any scalar fits until typed.
+            schema["properties"].setdefault(
+                self.settings.incremental.replication_key,
+                {"type": ["string", "integer", "number", "null"]},
+            )
+        return schema
 
     # -- requests -------------------------------------------------------------------------
 
@@ -132,7 +155,9 @@ class RestApiStream(RESTStream):
         incremental = self.settings.incremental
         if incremental is None:
             return
-        value = self.get_starting_replication_key_value(context)
+        value = None
+        if self._schema is not None:  # no state is read while inferring the schema
+            value = self.get_starting_replication_key_value(context)
         if value is None:
             value = incremental.start_value
         if value is None:
@@ -144,8 +169,23 @@ class RestApiStream(RESTStream):
             request.params[incremental.param] = value
 
     def request_decorator(self, func: Callable) -> Callable:
-        """Rate limit every try and retry transient failures with the shared policy."""
-        return self.http.retrying(func)
+        """Rate limit every try and retry transient failures with the shared policy.
+
+        The page read to infer the schema is served again, once, to the identical request.
+        """
+        retrying = self.http.retrying(func)
+
+        def send(prepared: requests.PreparedRequest, context: dict | None) -> requests.Response:
+            key = (prepared.url, prepared.body)
+            prefetched, self._prefetched = self._prefetched, None
+            if prefetched is not None and prefetched[0] == key:
+                return prefetched[1]
+            response = retrying(prepared, context)
+            if self._schema is None:
+                self._prefetched = (key, response)
+            return response
+
+        return send
 
     def validate_response(self, response: requests.Response) -> None:
         """Fail or retry on the status, then decode the body (an undecodable body is retried)."""
@@ -157,11 +197,6 @@ class RestApiStream(RESTStream):
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         """The records of the page (decoded once, in ``validate_response``)."""
         return self._reader.read(response).records
-
-    @property
-    def schema_is_inferred(self) -> bool:
-        """True when the settings declare no schema."""
-        return self.settings.schema_fields is None
 
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
         """Records held to the declared schema, or widening the inferred one as they come."""
@@ -175,40 +210,18 @@ class RestApiStream(RESTStream):
             if inferred is None:
                 inferred = InferredSchema()
                 inferred.observe_page(self._reader.last_page.records)
-                self._announce_schema(inferred.schema)
+                if inferred.schema != self.schema:
+                    self._announce_schema(inferred.schema)
             elif inferred.fit(record):
                 self._announce_schema(inferred.schema)
             yield record
-        if inferred is None:
-            self._announce_schema(self.schema)
 
-    def infer_schema_from_first_page(self) -> None:
-        """For ``--discover``: read one page and adopt the schema inferred from it."""
-        records = self.request_records(None)
-        try:
-            next(iter(records), None)
-        finally:
-            records.close()
-        inferred = InferredSchema()
-        if self._reader.pages_read:
-            inferred.observe_page(self._reader.last_page.records)
-        self._adopt_schema(inferred.schema)
-
-    def _adopt_schema(self, schema: dict[str, Any]) -> None:
+    def _announce_schema(self, schema: dict[str, Any]) -> None:
+        """Adopt a wider inferred schema and emit a SCHEMA message before the next record."""
         self._schema = copy.deepcopy(schema)
+        self._tap.mapper.register_raw_stream_schema(self.name, self._schema, self.primary_keys)
+        self._stream_maps = None
         if self._tap.input_catalog is None:
             self._metadata = None
             self._mask = None
-
-    def _announce_schema(self, schema: dict[str, Any]) -> None:
-        """Adopt a new inferred schema and emit a SCHEMA message for it."""
-        self._adopt_schema(schema)
-        self._tap.mapper.register_raw_stream_schema(self.name, self._schema, self.primary_keys)
-        self._stream_maps = None
-        self._schema_announced = True
-        super()._write_schema_message()
-
-    def _write_schema_message(self) -> None:
-        """An inferred stream's SCHEMA waits for its first page."""
-        if not self.schema_is_inferred or self._schema_announced:
-            super()._write_schema_message()
+        self._write_schema_message()

@@ -40,13 +40,6 @@ class TapRestApi(StrictConfigMixin, Tap):
             raise ConfigValidationError("Config validation failed", errors=problems)
         return streams
 
-    def run_discovery(self) -> str:
-        """Write the catalog; streams without a declared schema read one page to infer theirs."""
-        for stream in self.streams.values():
-            if isinstance(stream, RestApiStream) and stream.schema_is_inferred:
-                stream.infer_schema_from_first_page()
-        return super().run_discovery()
-
 
 if __name__ == "__main__":
     TapRestApi.cli()
