@@ -1,0 +1,58 @@
+"""target-delta as a process: settings errors, --about, secrets never shown."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import CANARY_KEY, CANARY_TOKEN, run_plugin, singer_messages
+from tests.target_delta.conftest import lines, record_msg, rows, schema_msg, state_msg
+
+
+def test_unknown_and_wrong_settings_are_named_with_secrets_masked(tmp_path):
+    config = {"path": str(tmp_path / "t"), "mdoe": "overwrite", "mode": "replace",
+              "storage_options": {"AWS_SECRET_ACCESS_KEY": CANARY_TOKEN, "x": 5}}
+    result = run_plugin("target-delta", config, tmp_path, stdin="")
+    stderr = result.stderr.decode()
+    assert result.returncode != 0
+    assert "mdoe: unknown setting — did you mean 'mode'?" in stderr
+    assert "mode: 'replace' is not one of append, merge, overwrite, append-only, upsert" in stderr
+    assert "storage_options.x: expected string" in stderr
+
+
+def test_mode_contradicting_load_method_is_refused(tmp_path):
+    config = {"path": str(tmp_path / "t"), "mode": "merge", "load_method": "overwrite"}
+    result = run_plugin("target-delta", config, tmp_path, stdin="")
+    assert result.returncode != 0
+    assert "mode: 'merge' contradicts load_method 'overwrite'" in result.stderr.decode()
+
+
+def test_about_lists_the_settings_and_marks_storage_options_secret(tmp_path):
+    result = run_plugin("target-delta", {"path": "x"}, tmp_path, "--about", "--format", "json")
+    about = json.loads(result.stdout)
+    props = about["settings"]["properties"]
+    assert {"path", "mode", "merge_keys", "partition_by", "storage_options",
+            "drain_deadline", "load_method", "batch_size_rows"} <= set(props)
+    assert props["storage_options"]["secret"] is True
+
+
+def test_a_run_writes_state_and_a_data_error_is_one_clear_line(tmp_path):
+    path = tmp_path / "t"
+    config = {"path": str(path), "partition_by": ["region"],
+              "storage_options": {"secret_token": CANARY_KEY}}
+    props = {"id": {"type": "integer"}, "region": {"type": "string"}}
+    good = [schema_msg("s", props), record_msg("s", {"id": 1, "region": "eu"}),
+            record_msg("s", {"id": 2, "region": "us"}), state_msg({"n": 2})]
+    result = run_plugin("target-delta", config, tmp_path, stdin=lines(good))
+    assert result.returncode == 0, result.stderr.decode()
+    assert singer_messages(result.stdout) == [{"n": 2}]
+    assert sorted(p.name for p in path.glob("region=*")) == ["region=eu", "region=us"]
+    assert [r["id"] for r in rows(path)] == [1, 2]
+
+    bad = [schema_msg("s", props), record_msg("s", {"id": "three", "region": "eu"}),
+           state_msg({"n": 3})]
+    result = run_plugin("target-delta", config, tmp_path, stdin=lines(bad))
+    stderr = result.stderr.decode()
+    assert result.returncode == 1
+    assert result.stdout == b""
+    assert "column 'id': value 'three' does not fit type int64" in stderr
+    assert "Traceback" not in stderr
