@@ -37,6 +37,15 @@ PLUGINS: dict[str, dict[str, Any]] = {
             "pagination": {"type": "next_link", "link_field": "next"},
             "response": {"root_key": "results"},
             "incremental": {"replication_key": "created_at", "param": "since", "sorted": True},
+            "primary_keys": ["customer_id"],
+            "schema": [
+                {"name": "customer_id", "type": "string", "nullable": False},
+                {"name": "name", "type": "string"}, {"name": "email", "type": "string"},
+                {"name": "country", "type": "string"},
+                {"name": "created_at", "type": "timestamp", "nullable": False},
+                {"name": "score", "type": "double"}, {"name": "active", "type": "boolean"},
+                {"name": "signup_date", "type": "date"},
+            ],
         }]},
     },
     "target-rest-api": {
@@ -99,7 +108,7 @@ def settings_of(schema: dict[str, Any], prefix: str = "") -> list[dict[str, Any]
 def hub_definition(executable: str, info: dict[str, Any]) -> dict[str, Any]:
     """A Hub plugin definition (``hub/<kind>/<name>/<variant>.yml``)."""
     plugin = PLUGINS[executable]
-    return {
+    definition = {
         "name": executable,
         "namespace": plugin["namespace"],
         "variant": VARIANT,
@@ -109,12 +118,14 @@ def hub_definition(executable: str, info: dict[str, Any]) -> dict[str, Any]:
         "executable": executable,
         "capabilities": info["capabilities"],
         "settings": settings_of(info["settings"]),
-        "supported_python_versions": info.get("supported_python_versions", []),
         "keywords": plugin["keywords"],
         "domain_url": plugin["domain_url"],
         "maintenance_status": "active",
         "quality": "unknown",
     }
+    if info.get("supported_python_versions"):
+        definition["supported_python_versions"] = info["supported_python_versions"]
+    return definition
 
 
 def meltano_project(definitions: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -127,7 +138,6 @@ def meltano_project(definitions: dict[str, dict[str, Any]]) -> dict[str, Any]:
         entry["config"] = PLUGINS[executable]["config"]
         plugins[PLUGINS[executable]["kind"]].append(entry)
     return {
-        "version": 1,
         "default_environment": "dev",
         "environments": [{"name": "dev"}],
         "env": {"CRM_API_URL": SANDBOX_URL, "CRM_TOKEN": SANDBOX_TOKEN},

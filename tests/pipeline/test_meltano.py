@@ -1,0 +1,57 @@
+"""The repository's meltano.yml under the real Meltano: install, run twice, state kept."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+from deltalake import DeltaTable
+
+from rest_connector.sandbox import customer
+from tests.conftest import BIN
+from tests.pipeline.meltano_project import meltano, repository_copy
+
+
+@pytest.fixture(scope="module")
+def sandbox_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([str(BIN / "rest-connector"), "sandbox", "--port", str(port)],
+                              stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            break
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline, "sandbox did not start"
+            time.sleep(0.1)
+    yield port
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_meltano_run_twice_writes_delta_and_keeps_state(tmp_path_factory, sandbox_port):
+    project = repository_copy(tmp_path_factory.mktemp("clone"))
+    installed = meltano(project, "install")
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    env = {"CRM_API_URL": f"http://127.0.0.1:{sandbox_port}"}
+    first = meltano(project, "run", "tap-rest-api", "target-delta", env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    table_path = project / "output" / "meltano" / "crm_customers"
+    table = DeltaTable(str(table_path))
+    assert table.to_pyarrow_table().num_rows == 1000
+    state = meltano(project, "state", "get", "dev:tap-rest-api-to-target-delta")
+    bookmark = json.loads(state.stdout)["singer_state"]["bookmarks"]["crm_customers"]
+    assert bookmark["replication_key_value"] == customer(1000)["created_at"]
+
+    second = meltano(project, "run", "tap-rest-api", "target-delta", env=env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "0 records" in second.stderr
+    assert "with bookmark value: " + customer(1000)["created_at"] in second.stderr
+    assert DeltaTable(str(table_path)).to_pyarrow_table().num_rows == 1000
