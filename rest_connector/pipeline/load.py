@@ -105,6 +105,7 @@ class _Builder:
                 continue
             first_lines[key] = line
             mapping[key] = self.build(value_node, (*path, key))
+            self.result.lines[(*path, key)] = line  # the key's line reads best for blocks
         self.result.lines.pop((*path, "<key>"), None)
         self.result.plain_scalars.pop((*path, "<key>"), None)
         return mapping
