@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import boto3
 import pyarrow as pa
+import pytest
 from deltalake import DeltaTable
+from moto.server import ThreadedMotoServer
 
 from target_delta.target import TargetDelta
 
@@ -54,3 +58,21 @@ def rows(path: str | Path, key: str = "id", **kwargs: object) -> list[dict]:
 
 def version(path: str | Path) -> int:
     return DeltaTable(str(path)).version()
+
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A moto S3 server on 127.0.0.1 with an empty bucket ``datalake``."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
+                 aws_access_key_id="test", aws_secret_access_key="test"
+                 ).create_bucket(Bucket="datalake")
+    yield endpoint
+    server.stop()

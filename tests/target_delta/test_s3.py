@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Iterator
-
-import boto3
-import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.conftest import CANARY_KEY, CANARY_TOKEN, run_plugin, singer_messages
-from tests.target_delta.conftest import lines, record_msg, rows, schema_msg, state_msg
-
-REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
-                 aws_access_key_id="test", aws_secret_access_key="test"
-                 ).create_bucket(Bucket="datalake")
-    yield endpoint
-    server.stop()
+from tests.target_delta.conftest import (
+    REGION,
+    lines,
+    record_msg,
+    rows,
+    schema_msg,
+    state_msg,
+)
 
 
 def _options(endpoint: str) -> dict[str, str]:
