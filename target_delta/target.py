@@ -11,11 +11,11 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from rest_connector.config import StrictConfigMixin, forbid_unknown_keys
 from rest_connector.errors import ConfigError, ConnectorError
-from rest_connector.redact import install_log_redaction
+from rest_connector.redact import SECRETS, install_log_redaction
 from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_delta.reader import FastSingerReader
 from target_delta.sinks import DeltaSink
-from target_delta.storage import TablePaths, storage_options_for
+from target_delta.storage import TablePaths, is_secret_option, storage_options_for
 from target_delta.table import APPEND, MERGE, OVERWRITE, StreamTable
 
 if t.TYPE_CHECKING:
@@ -55,10 +55,12 @@ CONFIG_SCHEMA = forbid_unknown_keys(
         ),
         th.Property(
             "storage_options", th.ObjectType(additional_properties=th.StringType),
-            secret=True, title="Storage options",
+            title="Storage options",
             description="Passed to delta-rs (endpoint, region, credentials, "
                         "AWS_S3_ALLOW_UNSAFE_RENAME, ...). For s3:// paths the AWS_* "
-                        "environment variables are used too; these settings win.",
+                        "environment variables are used too; these settings win. Values of "
+                        "keys naming a secret, key, token, password or credential are masked "
+                        "in every log and error.",
         ),
         th.Property(
             "validate_records", th.BooleanType, title="Validate records",
@@ -103,7 +105,9 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
     # -- settings ------------------------------------------------------------------------
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        self.append_builtin_config(self.config_jsonschema)  # batch_size_rows, load_method, ...
+        options = self._config.get("storage_options")
+        if isinstance(options, dict):  # before any message can show them
+            SECRETS.add(*(v for k, v in options.items() if is_secret_option(str(k))))
         problems = super()._validate_config(raise_errors=raise_errors)
         mode, load_method = self._config.get("mode"), self._config.get("load_method")
         if (mode and load_method and MODE_ALIASES.get(mode) != MODE_ALIASES.get(load_method)):

@@ -26,13 +26,22 @@ def test_mode_contradicting_load_method_is_refused(tmp_path):
     assert "mode: 'merge' contradicts load_method 'overwrite'" in result.stderr.decode()
 
 
-def test_about_lists_the_settings_and_marks_storage_options_secret(tmp_path):
+def test_about_lists_the_settings(tmp_path):
     result = run_plugin("target-delta", {"path": "x"}, tmp_path, "--about", "--format", "json")
-    about = json.loads(result.stdout)
-    props = about["settings"]["properties"]
+    props = json.loads(result.stdout)["settings"]["properties"]
     assert {"path", "mode", "merge_keys", "partition_by", "storage_options",
             "drain_deadline", "load_method", "batch_size_rows"} <= set(props)
-    assert props["storage_options"]["secret"] is True
+
+
+def test_secret_storage_options_are_masked_but_endpoints_are_not(tmp_path):
+    config = {"path": str(tmp_path / "t"),
+              "storage_options": {"AWS_SECRET_ACCESS_KEY": 123456789,
+                                  "AWS_ENDPOINT_URL": 8080}}
+    result = run_plugin("target-delta", config, tmp_path, stdin="")
+    stderr = result.stderr.decode()
+    assert "123456789" not in stderr
+    assert "storage_options.AWS_SECRET_ACCESS_KEY: expected string, got integer ***" in stderr
+    assert "storage_options.AWS_ENDPOINT_URL: expected string, got integer 8080" in stderr
 
 
 def test_a_run_writes_state_and_a_data_error_is_one_clear_line(tmp_path):
