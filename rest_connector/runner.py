@@ -252,6 +252,9 @@ class PipelineRun:
             ]
             tap = _Child(self.pipeline.tap.executable, tap_argv, None)
             self.children = [tap, *targets]
+            if self.report.interrupted_by:  # a signal that arrived while they were starting
+                for child in self.children:
+                    child.signal(self.report.interrupted_by)
             pumps = [_thread(self._pump_stderr, child, child is tap) for child in self.children]
             pumps += [_thread(self._pump_target_stdout, target) for target in targets]
             progress = _thread(self._show_progress, started) if self.out.progress else None

@@ -122,3 +122,21 @@ def test_sigterm_is_forwarded_and_the_run_exits_non_zero(write_pipeline, sandbox
     assert "SIGTERM: stopping 2 processes" in err
     assert "Run interrupted" in out
     assert "tap-rest-api: FAILED" in out
+
+
+def test_progress_line_and_summary_in_process(write_pipeline, sandbox, tmp_path):
+    import io
+
+    from rest_connector.pipeline.translate import translate
+    from rest_connector.runner import run_pipeline, summary
+
+    env = {"CRM_API_URL": sandbox.url, "CRM_TOKEN": CANARY_TOKEN, "OUT": str(tmp_path)}
+    pipeline = translate(write_pipeline(pipeline_text(page_size=250)), env=env)
+    output = io.StringIO()
+    report = run_pipeline(pipeline, tmp_path / "state.json", output=output, progress=True)
+    assert report.exit_code == 0, output.getvalue()
+    assert report.records == {"crm_customers": 1000}
+    assert report.pages == 4
+    assert "\r\033[K  " in output.getvalue() and "records/s" in output.getvalue()
+    assert_no_canary(output.getvalue(), summary(report))
+    assert "state saved to" in summary(report)
