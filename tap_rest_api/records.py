@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
@@ -69,6 +70,7 @@ class PageReader:
         self.root_key = root_key
         self.logger = logger
         self.pages_read = 0
+        self.last_received_at: datetime | None = None
         self._last: tuple[requests.Response, Page] | None = None
 
     @property
@@ -84,6 +86,7 @@ class PageReader:
             return self._last[1]
         body = decode_json(response)
         self.pages_read += 1
+        self.last_received_at = datetime.now(timezone.utc)
         page = Page(self.pages_read, body, self._records_in(body, self.pages_read))
         self._last = (response, page)
         return page

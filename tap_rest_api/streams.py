@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -57,6 +59,7 @@ class RestApiStream(RESTStream):
         self._auth = auth or NoAuth()
         self._reader = PageReader(self.name, settings.root_key, self.logger)
         self._paginator: GuardedPaginator | None = None
+        self._deselection: bool | None = None
         self._prefetched: tuple[tuple[str | None, Any], requests.Response] | None = None
         if settings.incremental is not None:
             self._check_replication_key(declared)
@@ -216,6 +219,38 @@ class RestApiStream(RESTStream):
                 self._announce_schema(inferred.schema)
             yield record
 
+    # -- the per-record path ----------------------------------------------------------------
+
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: dict | None
+    ) -> Iterable[dict | None]:
+        """No child streams: nothing to derive from each record."""
+        if self.child_streams:
+            yield from super().generate_child_contexts(record, context)
+
+    def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[RecordMessage]:
+        """The SDK's record step without its per-record costs we do not need.
+
+        Records already match the SCHEMA (``DeclaredRecords``/``InferredSchema``), so there is
+        no conformance pass; deselected properties are removed only when the catalog deselects
+        any; ``time_extracted`` is the time the page was received.
+        """
+        if self._deselects_properties():
+            pop_deselected_record_properties(record, self.schema, self.mask)
+        extracted_at = self._reader.last_received_at
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias, record=mapped,
+                    version=self._stream_version, time_extracted=extracted_at,
+                )
+
+    def _deselects_properties(self) -> bool:
+        if self._deselection is None:
+            self._deselection = any(not selected for crumb, selected in self.mask.items() if crumb)
+        return self._deselection
+
     def _announce_schema(self, schema: dict[str, Any]) -> None:
         """Adopt a wider inferred schema and emit a SCHEMA message before the next record."""
         self._schema = copy.deepcopy(schema)
@@ -224,4 +259,5 @@ class RestApiStream(RESTStream):
         if self._tap.input_catalog is None:
             self._metadata = None
             self._mask = None
+        self._deselection = None
         self._write_schema_message()

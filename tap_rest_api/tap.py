@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from singer_sdk import Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
 from rest_connector.config import StrictConfigMixin
 from rest_connector.errors import ConfigError
 from rest_connector.redact import install_log_redaction
+from tap_rest_api.output import BufferedMsgSpecWriter
 from tap_rest_api.settings import CONFIG_SCHEMA, StreamSettings, check_unique_names
 from tap_rest_api.streams import RestApiStream
 
@@ -21,7 +21,7 @@ class TapRestApi(StrictConfigMixin, Tap):
     name = "tap-rest-api"
     package_name = "rest-api-connector"
     config_jsonschema = CONFIG_SCHEMA
-    message_writer_class = MsgSpecWriter
+    message_writer_class = BufferedMsgSpecWriter
 
     def discover_streams(self) -> list[RestApiStream]:
         """One stream per entry of ``streams``; every settings problem is reported at once."""
