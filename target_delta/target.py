@@ -7,7 +7,8 @@ import typing as t
 
 from singer_sdk import Target
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, MissingKeyPropertiesError
+from singer_sdk.mapper import SameRecordTransform
 
 from rest_connector.config import StrictConfigMixin, forbid_unknown_keys
 from rest_connector.errors import ConfigError, ConnectorError
@@ -90,6 +91,7 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         self._tables: dict[str, StreamTable] = {}
+        self._direct_sinks: dict[str, DeltaSink] = {}
         super().__init__(*args, **kwargs)
         self._paths = TablePaths(self.config["path"])
 
@@ -176,6 +178,52 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
             self.drain_one(existing)
         return super().get_sink(stream_name, record=record, schema=schema,
                                 key_properties=key_properties)
+
+    # -- records -------------------------------------------------------------------------
+
+    def _process_schema_message(self, message_dict: dict) -> None:
+        super()._process_schema_message(message_dict)
+        stream = message_dict["stream"]
+        maps = self.mapper.stream_maps.get(stream, [])
+        sink = self._sinks_active.get(stream)
+        identity = (
+            len(maps) == 1 and type(maps[0]) is SameRecordTransform
+            and maps[0].stream_alias == stream and not maps[0].flattening_enabled
+        )
+        if identity and sink is not None and not sink.include_sdc_metadata_properties:
+            self._direct_sinks[stream] = sink
+        else:
+            self._direct_sinks.pop(stream, None)
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        """The SDK's record path without its per-record work that has no effect here.
+
+        For a stream without stream maps, flattening or metadata columns, the SDK would copy
+        the record, pass it through the identity map, pop absent ``_sdc_*`` keys and parse
+        date-times into objects that Arrow then converts back; columns are converted a batch
+        at a time instead (``target_delta.convert``). Validation (if enabled), the key
+        properties check, counters and drains are kept.
+        """
+        sink = self._direct_sinks.get(message_dict.get("stream"))  # type: ignore[arg-type]
+        record = message_dict.get("record")
+        if sink is None or not isinstance(record, dict):
+            super()._process_record_message(message_dict)
+            return
+        if sink._validator is not None:
+            sink._validator.validate(record)
+        for key in sink.key_properties:
+            if key not in record:
+                raise MissingKeyPropertiesError(
+                    f"Record is missing one or more key_properties. \n"
+                    f"Key Properties: {list(sink.key_properties)}, "
+                    f"Record Keys: {list(record)}"
+                )
+        sink.tally_record_read()
+        sink.process_record(record, sink._get_context(record))
+        sink.record_counter_metric.increment()
+        if sink.is_full:
+            self.drain_one(sink)
+        self._handle_max_record_age()
 
     # -- end of input and STATE ----------------------------------------------------------
 
