@@ -50,11 +50,19 @@ def _flat(array: pa.Array) -> pa.Array:
     return pa.concat_arrays([array]) if array.offset else array
 
 
+def _same_family(a: pa.DataType, b: pa.DataType) -> bool:
+    """``string``/``large_string``/``string_view`` (and the binary trio): same values."""
+    strings = (pat.is_string, pat.is_large_string, pat.is_string_view)
+    binaries = (pat.is_binary, pat.is_large_binary, pat.is_binary_view)
+    return any(any(f(a) for f in family) and any(f(b) for f in family)
+               for family in (strings, binaries))
+
+
 def unify(stored: pa.DataType, batch: pa.Array, path: str) -> tuple[pa.DataType, bool]:
     """The type that holds both the table's ``stored`` column and ``batch``, and whether the
     table's existing data must be rewritten (a type change, not an added field)."""
     incoming = batch.type
-    if incoming == stored or _all_null(batch):
+    if incoming == stored or _all_null(batch) or _same_family(stored, incoming):
         return stored, False
     if pat.is_struct(stored) and pat.is_struct(incoming):
         batch = _flat(batch)
@@ -83,7 +91,7 @@ def unify(stored: pa.DataType, batch: pa.Array, path: str) -> tuple[pa.DataType,
         return incoming, True  # the table's values are checked by ``widen`` during the rewrite
     if pat.is_float64(stored) and pat.is_integer(incoming):
         return stored, False  # the batch's values are checked by ``widen``
-    if pat.is_string(stored) or pat.is_large_string(stored):
+    if _same_family(stored, pa.string()):
         return incoming, True  # allowed only if the stored column is entirely null (``widen``)
     raise _refuse(path, stored, incoming)
 
@@ -95,6 +103,8 @@ def widen(array: pa.Array, target: pa.DataType, path: str) -> pa.Array:
         return array
     if _all_null(array):
         return pa.nulls(len(array), target)
+    if _same_family(source, target):
+        return pc.cast(array, target)
     if pat.is_struct(source) and pat.is_struct(target):
         array = _flat(array)
         present = {source.field(i).name: array.field(i) for i in range(source.num_fields)}

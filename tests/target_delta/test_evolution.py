@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from target_delta.evolution import SchemaChangeError
 from tests.target_delta.conftest import read_table, record_msg, rows, run_target, schema_msg
@@ -116,6 +116,16 @@ def test_a_null_only_batch_column_takes_the_tables_type(tmp_path):
                                      record_msg("s", {"id": 2, "n": None})])
     assert _types(path)["n"] == pa.int64()
     assert rows(path) == [{"id": 1, "n": 1}, {"id": 2, "n": None}]
+
+
+def test_table_written_by_another_tool_int32_widened_and_large_strings_accepted(tmp_path):
+    path = tmp_path / "t"
+    write_deltalake(str(path), pa.table({"id": pa.array([1], pa.int32()),
+                                         "s": pa.array(["a"], pa.large_string())}))
+    run_target({"path": str(path)}, [schema_msg("t", {**ID, "s": {"type": "string"}}),
+                                     record_msg("t", {"id": 2**40, "s": "b"})])
+    assert _types(path)["id"] == pa.int64()
+    assert rows(path) == [{"id": 1, "s": "a"}, {"id": 2**40, "s": "b"}]
 
 
 # -- streams and paths ---------------------------------------------------------------------------
