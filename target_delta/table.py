@@ -97,15 +97,6 @@ class _Location:
                 self._table.update_incremental()
         return self._table
 
-    def schema(self) -> pa.Schema | None:
-        """The table's Arrow schema, or None when it does not exist yet."""
-        table = self.table()
-        return None if table is None else pa.schema(table.schema().to_arrow())
-
-    def partition_columns(self) -> list[str]:
-        table = self.table()
-        return [] if table is None else list(table.metadata().partition_columns)
-
 
 class StreamTable:
     """Writes one stream's batches to its Delta table in the configured mode."""
@@ -207,20 +198,23 @@ class StreamTable:
             self._staging = _Location(self.stream, str(Path(self._staging_dir) / "table"), None)
         return self._staging
 
-    def _prepare(self, where: _Location, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, bool]:
-        """The batch cast to the table's (evolved) schema, and whether stored data must be
-        rewritten to that schema first."""
-        stored = where.schema()
+    @staticmethod
+    def _prepare(table: DeltaTable | None,
+                 batch: pa.RecordBatch) -> tuple[pa.RecordBatch, bool]:
+        """The batch cast to the table's (evolved) schema, and whether the table's stored data
+        must be rewritten to that schema."""
+        stored = None if table is None else pa.schema(table.schema().to_arrow())
         schema, rewrite = plan(stored, batch)
         return widen_batch(batch, schema), rewrite
 
     def _append(self, where: _Location, batch: pa.RecordBatch, partition_by: list[str]) -> None:
-        batch, rewrite = self._prepare(where, batch)
+        table = where.table()
+        batch, rewrite = self._prepare(table, batch)
         if rewrite:
             self._rewrite(where, batch.schema, extra=[batch])
             return
         self._guarded(
-            write_deltalake, where.table() or where.uri, batch, mode="append",
+            write_deltalake, table or where.uri, batch, mode="append",
             schema_mode="merge", partition_by=partition_by or None,
             storage_options=where.storage_options,
         )
@@ -252,7 +246,7 @@ class StreamTable:
             self._guarded(
                 write_deltalake, table, pa.RecordBatchReader.from_batches(schema, batches()),
                 mode="overwrite", schema_mode="overwrite",
-                partition_by=where.partition_columns() or None,
+                partition_by=list(table.metadata().partition_columns) or None,
                 storage_options=where.storage_options,
             )
         except DeltaWriteError:
@@ -262,8 +256,8 @@ class StreamTable:
 
     def _merge(self, batch: pa.RecordBatch) -> None:
         batch = last_row_per_key(batch, self.merge_keys)
-        batch, rewrite = self._prepare(self.target, batch)
         table = self.target.table()
+        batch, rewrite = self._prepare(table, batch)
         if table is None:
             self._guarded(write_deltalake, self.uri, batch, mode="append",
                           partition_by=self.partition_by or None,
