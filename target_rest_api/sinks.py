@@ -67,9 +67,15 @@ class RestApiSink(BatchSink):
             record.update(relevant)
 
     def process_batch(self, context: dict[str, Any]) -> None:
-        """Deliver the buffered records as one request (split only if the server says 413)."""
+        """Hand the buffered records over as one request (split only if the server says 413)."""
         records = context.get("records") or []
         if not records:
             return
         first = self._target.claim_positions(self.stream_name, len(records))
-        self.delivery.deliver(Batch(self.stream_name, first, records))
+        batch = Batch(self.stream_name, first, records)
+        self._target.sender.submit(lambda: self.delivery.deliver(batch))
+
+    def clean_up(self) -> None:
+        """At the end of input: wait until every batch handed over is delivered."""
+        self._target.sender.flush()
+        super().clean_up()

@@ -23,6 +23,7 @@ from rest_connector.retry import RetryPolicy
 from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_rest_api.dead_letter import DeadLetterFile
 from target_rest_api.delivery import StreamDelivery
+from target_rest_api.sender import BackgroundSender
 from target_rest_api.sinks import DEFAULT_BATCH_SIZE, RestApiSink
 
 METHODS = ("POST", "PUT", "PATCH")
@@ -83,6 +84,7 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
             else None
         )
         self.http_client = self._http_client()
+        self.sender = BackgroundSender()
         self._positions: dict[str, int] = {}
         self._positions_lock = threading.Lock()
         self._last_state_written: dict | None = None
@@ -156,7 +158,8 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
             self._write_state_message(self._latest_state)
 
     def _write_state_message(self, state: dict) -> None:
-        """Write a STATE unless it is the one written last."""
+        """Once every batch handed over is acknowledged, write a STATE not written already."""
+        self.sender.flush()
         if state == self._last_state_written:
             return
         super()._write_state_message(state)

@@ -1,0 +1,187 @@
+"""Benchmark: target-rest-api vs. a plain requests + json loop posting the same batches.
+
+Both run as processes against the same local sink server (a third process), end to end
+(interpreter start and reading the input included). Prints records/s of each, their ratio,
+and the target's peak RSS at growing input sizes.
+
+    .venv/bin/python bench/target_rest_api.py            # 100k records; RSS at 10k and 100k
+    .venv/bin/python bench/target_rest_api.py --full     # also RSS at 1M records
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+BATCH = 100
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "email": {"type": "string"},
+        "score": {"type": "number"},
+        "active": {"type": "boolean"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+    "required": ["id"],
+}
+
+
+class _Sink(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    records = 0
+    lock = threading.Lock()
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with self.lock:
+            type(self).records += body.count(b'"id":')
+        self._reply(b"")
+
+    def do_GET(self) -> None:
+        self._reply(str(type(self).records).encode())
+
+    def do_DELETE(self) -> None:
+        type(self).records = 0
+        self._reply(b"")
+
+    def _reply(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def serve(port_file: str) -> None:
+    """Run the sink server; write its port to ``port_file``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    Path(port_file).write_text(str(server.server_port))
+    server.serve_forever()
+
+
+def baseline(url: str, input_path: str) -> None:
+    """The plain loop: parse each RECORD line, POST batches of 100 with requests."""
+    import requests
+
+    session = requests.Session()
+    batch: list[dict] = []
+    with open(input_path, encoding="utf-8") as lines:
+        for line in lines:
+            message = json.loads(line)
+            if message["type"] != "RECORD":
+                continue
+            batch.append(message["record"])
+            if len(batch) == BATCH:
+                session.post(url, data=json.dumps(batch),
+                             headers={"Content-Type": "application/json"}).raise_for_status()
+                batch = []
+    if batch:
+        session.post(url, data=json.dumps(batch)).raise_for_status()
+
+
+def write_input(path: Path, count: int) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        out.write(json.dumps({"type": "SCHEMA", "stream": "people", "schema": SCHEMA,
+                              "key_properties": ["id"]}) + "\n")
+        for i in range(count):
+            record = {"id": i, "name": f"person {i}", "email": f"p{i}@example.com",
+                      "score": i * 0.5, "active": i % 2 == 0,
+                      "updated_at": "2025-01-02T03:04:05Z"}
+            out.write(json.dumps({"type": "RECORD", "stream": "people", "record": record})
+                      + "\n")
+        out.write(json.dumps({"type": "STATE", "value": {"people": count}}) + "\n")
+
+
+def timed(command: list[str], stdin_path: Path) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of one child process."""
+    with stdin_path.open("rb") as stdin:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdin=stdin, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{command[0]} failed with status {status}")
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
+
+
+def sink_records(url: str, reset: bool = False) -> int:
+    request = urllib.request.Request(url, method="DELETE" if reset else "GET")
+    with urllib.request.urlopen(request) as response:
+        return int(response.read() or 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--full", action="store_true", help="also measure RSS at 1M records")
+    parser.add_argument("--serve", metavar="PORT_FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", nargs=2, metavar=("URL", "INPUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        return serve(args.serve)
+    if args.baseline:
+        return baseline(*args.baseline)
+
+    work = Path(tempfile.mkdtemp(prefix="bench-target-rest-api-"))
+    port_file = work / "port"
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file)])
+    try:
+        while not port_file.exists() or not port_file.read_text():
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port_file.read_text()}/in"
+        config = work / "target.json"
+        config.write_text(json.dumps({"url": url, "batch_size": BATCH}))
+        target = [str(BIN / "target-rest-api"), "--config", str(config)]
+
+        def run_target(count: int) -> tuple[float, float, int]:
+            data = work / f"input-{count}.jsonl"
+            if not data.exists():
+                write_input(data, count)
+            sink_records(url, reset=True)
+            result = timed(target, data)
+            assert sink_records(url) == count, "the sink did not receive every record"
+            return result
+
+        n = args.records
+        data = work / f"input-{n}.jsonl"
+        run_target(n)  # warm-up: file cache, .pyc
+        target_wall, target_cpu, _ = run_target(n)
+        sink_records(url, reset=True)
+        base_wall, base_cpu, _ = timed([sys.executable, __file__, "--baseline", url, str(data)],
+                                       data)
+        assert sink_records(url) == n
+        startup_wall, startup_cpu, _ = run_target(0)
+        print(f"{n:,} records in batches of {BATCH}; whole processes, start-up included")
+        print(f"{'':22}{'records/s':>10} {'wall s':>7} {'CPU s':>7}")
+        print(f"{'target-rest-api':22}{n / target_wall:>10,.0f} {target_wall:>7.2f} "
+              f"{target_cpu:>7.2f}")
+        print(f"{'requests + json loop':22}{n / base_wall:>10,.0f} {base_wall:>7.2f} "
+              f"{base_cpu:>7.2f}")
+        print(f"{'(target start-up)':22}{'':>10} {startup_wall:>7.2f} {startup_cpu:>7.2f}")
+        print(f"ratio (goal >= 0.7x): {base_wall / target_wall:.2f}x by wall time, "
+              f"{base_cpu / target_cpu:.2f}x by CPU time")
+        for count in [10_000, 100_000] + ([1_000_000] if args.full else []):
+            wall, _, rss = run_target(count)
+            print(f"peak RSS at {count:>9,} records: {rss:>4} MB ({count / wall:,.0f} records/s)")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
