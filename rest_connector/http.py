@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ import requests
 from rest_connector.auth import OriginScopedAuth
 from rest_connector.errors import DeadlineExceededError, HTTPStatusError, ResponseTooLargeError
 from rest_connector.ratelimit import RateLimiter, limiter_for
+from rest_connector.ratelimit_headers import exhausted_wait
 from rest_connector.redact import SECRETS
 from rest_connector.retry import RetriableStatusError, RetryPolicy
 
@@ -24,6 +26,8 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 BODY_EXCERPT_BYTES = 512
 _CHUNK = 64 * 1024
+_INFLATED = ("gzip", "x-gzip", "deflate")
+_AUTO_ZLIB_HEADER = 32 + zlib.MAX_WBITS
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("rest_connector.http")
@@ -51,6 +55,7 @@ class ConnectorSession(requests.Session):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__()
+        self.headers["Accept-Encoding"] = "gzip, deflate"
         self.scoped_auth = auth
         self.deadline_seconds = timeout
         self.max_response_bytes = max_response_bytes
@@ -101,19 +106,35 @@ class ConnectorSession(requests.Session):
         )
 
 
-def _drip(response: requests.Response, deadline: float, seconds: float) -> Any:
-    """Yield decoded body chunks as they arrive, failing once the deadline has passed."""
+def _drip(response: requests.Response, deadline: float, seconds: float) -> Iterator[bytes]:
+    """Yield decoded body chunks as they arrive, failing once the deadline has passed.
+
+    gzip and deflate are inflated here, at most ``_CHUNK`` bytes at a time, so a small
+    compressed body cannot expand in memory before the size cap sees it.
+    """
+    encoding = response.headers.get("Content-Encoding", "").strip().lower()
+    inflater = zlib.decompressobj(_AUTO_ZLIB_HEADER) if encoding in _INFLATED else None
     raw = response.raw
     while True:
         if time.monotonic() > deadline:
             msg = f"{describe(response)} did not finish within its {seconds:g} s deadline"
             raise DeadlineExceededError(msg)
-        chunk = raw.read1(_CHUNK, decode_content=True) if hasattr(raw, "read1") else raw.read(
-            _CHUNK, decode_content=True
-        )
-        if not chunk:
+        data = raw.read1(_CHUNK, decode_content=inflater is None)
+        if not data:
+            if inflater is not None:
+                yield inflater.flush()
             return
-        yield chunk
+        if inflater is None:
+            yield data
+            continue
+        try:
+            yield inflater.decompress(data, _CHUNK)
+            while inflater.unconsumed_tail:
+                yield inflater.decompress(inflater.unconsumed_tail, _CHUNK)
+        except zlib.error as error:
+            raise requests.exceptions.ContentDecodingError(
+                f"{describe(response)}: {encoding} body could not be decoded ({error})"
+            ) from None
 
 
 class HttpClient:
@@ -135,8 +156,18 @@ class HttpClient:
         self.follow_redirects = follow_redirects
 
     def check(self, response: requests.Response) -> None:
-        """Raise for a failed status: retriable per the policy, otherwise fatal."""
+        """Honour rate-limit headers, then raise for a failed status: retriable or fatal.
+
+        A server that says no requests remain holds every request to its host until the
+        reset (at most ``max_retry_wait``); a 403 that says so is a rate limit, retried.
+        """
         status = response.status_code
+        quota_wait = exhausted_wait(response.headers)
+        if quota_wait is not None:
+            wait = min(quota_wait, self.policy.max_retry_wait)
+            logger.info("Rate limit reached for %s: next request in %.1f s",
+                        describe(response), wait)
+            self.limiter.pause_until(time.monotonic() + wait)
         if status < 300:
             return
         message = f"HTTP {status} {response.reason or ''} for {describe(response)}".replace(
@@ -145,7 +176,7 @@ class HttpClient:
         excerpt = body_excerpt(response)
         if excerpt:
             message += f": {excerpt}"
-        if status in self.policy.retry_on:
+        if status in self.policy.retry_on or (status == 403 and quota_wait is not None):
             raise RetriableStatusError(message, response)
         if 300 <= status < 400:
             message += f" (redirect to {SECRETS.redact(response.headers.get('Location', '?'))}"

@@ -13,6 +13,7 @@ import backoff
 import requests
 
 from rest_connector.errors import DeadlineExceededError
+from rest_connector.ratelimit_headers import exhausted_wait
 
 DEFAULT_RETRY_ON = (429, 500, 502, 503, 504)
 DEFAULT_MAX_RETRIES = 3
@@ -84,11 +85,14 @@ class RetryPolicy:
         """Seconds to wait after failed try number ``attempt`` (0-based) that raised ``error``."""
         response = getattr(error, "response", None)
         demanded = retry_after_seconds(response)
+        if demanded is None and response is not None:
+            demanded = exhausted_wait(response.headers)
         if demanded is None:
             return random.uniform(0, min(self.max_retry_wait, self.backoff_base * 2**attempt))
         if demanded > self.max_retry_wait:
             msg = (
-                f"the server asked to wait {demanded:.0f} s before retrying (Retry-After), "
+                f"the server asked to wait {demanded:.0f} s before retrying (Retry-After or "
+                "rate-limit reset), "
                 f"more than rate_limit.max_retry_wait = {self.max_retry_wait:.0f} s"
             )
             raise RetryWaitTooLongError(msg)
