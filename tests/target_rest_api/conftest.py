@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -33,6 +34,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     query: str = ""
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def json(self) -> object:

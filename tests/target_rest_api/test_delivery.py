@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,21 @@ def test_ten_thousand_records_of_two_interleaved_streams(sink: SinkServer, tmp_p
     keys = [r.headers["Idempotency-Key"] for r in sink.received]
     assert len(set(keys)) == len(keys) == 100
     assert result.stdout.decode().splitlines() == ['{"a": 4999, "b": 4999}']
+
+
+def test_one_rate_limit_is_shared_by_all_streams(sink: SinkServer, tmp_path: Path):
+    lines = [schema_line("a"), schema_line("b")]
+    for i in range(6):
+        lines += [record_line("a", {"id": i}), record_line("b", {"id": i})]
+
+    result = _run(sink, tmp_path, "\n".join(lines) + "\n", batch_size=2,
+                  rate_limit={"requests_per_second": 5})
+
+    assert result.returncode == 0, result.stderr.decode()
+    assert len(sink.received) == 6
+    arrivals = [got.at for got in sink.received]
+    gaps = [later - earlier for earlier, later in pairwise(arrivals)]
+    assert min(gaps) > 0.15, gaps
 
 
 def test_idempotency_keys_are_the_same_on_a_rerun(sink: SinkServer, tmp_path: Path):
