@@ -43,7 +43,7 @@ def serve(total: int, port_file: str) -> None:
             super().setup()
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             query = parse_qs(urlsplit(self.path).query)
             offset, limit = int(query["offset"][0]), int(query["limit"][0])
             key = (offset, limit)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -26,8 +25,6 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 BODY_EXCERPT_BYTES = 512
 _CHUNK = 64 * 1024
-_INFLATED = ("gzip", "x-gzip", "deflate")
-_AUTO_ZLIB_HEADER = 32 + zlib.MAX_WBITS
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("rest_connector.http")
@@ -55,7 +52,6 @@ class ConnectorSession(requests.Session):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         super().__init__()
-        self.headers["Accept-Encoding"] = "gzip, deflate"
         self.scoped_auth = auth
         self.deadline_seconds = timeout
         self.max_response_bytes = max_response_bytes
@@ -109,32 +105,18 @@ class ConnectorSession(requests.Session):
 def _drip(response: requests.Response, deadline: float, seconds: float) -> Iterator[bytes]:
     """Yield decoded body chunks as they arrive, failing once the deadline has passed.
 
-    gzip and deflate are inflated here, at most ``_CHUNK`` bytes at a time, so a small
-    compressed body cannot expand in memory before the size cap sees it.
+    urllib3 (2.6 and later) inflates compressed bodies a bounded amount at a time, so a
+    small gzip body cannot expand in memory before the size cap sees it.
     """
-    encoding = response.headers.get("Content-Encoding", "").strip().lower()
-    inflater = zlib.decompressobj(_AUTO_ZLIB_HEADER) if encoding in _INFLATED else None
     raw = response.raw
     while True:
         if time.monotonic() > deadline:
             msg = f"{describe(response)} did not finish within its {seconds:g} s deadline"
             raise DeadlineExceededError(msg)
-        data = raw.read1(_CHUNK, decode_content=inflater is None)
+        data = raw.read1(_CHUNK, decode_content=True)
         if not data:
-            if inflater is not None:
-                yield inflater.flush()
             return
-        if inflater is None:
-            yield data
-            continue
-        try:
-            yield inflater.decompress(data, _CHUNK)
-            while inflater.unconsumed_tail:
-                yield inflater.decompress(inflater.unconsumed_tail, _CHUNK)
-        except zlib.error as error:
-            raise requests.exceptions.ContentDecodingError(
-                f"{describe(response)}: {encoding} body could not be decoded ({error})"
-            ) from None
+        yield data
 
 
 class HttpClient:

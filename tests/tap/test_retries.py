@@ -21,10 +21,7 @@ def _sequence(*responses: Response):
     last: list[Response] = []
 
     def handle(request: Request) -> Response:
-        try:
-            last[:] = [next(served)]
-        except StopIteration:
-            pass
+        last[:] = [next(served, last[0] if last else None)]
         return last[0]
     return handle
 

@@ -17,7 +17,7 @@ USERS = [{"id": i, "email": f"user{i}@example.com", "updated_at": f"2025-02-{i:0
 
 
 class _Api(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         query = parse_qs(urlsplit(self.path).query)
         offset, limit = int(query.get("offset", ["0"])[0]), int(query.get("limit", ["10"])[0])
         body = json.dumps({"data": USERS[offset:offset + limit]}).encode()
