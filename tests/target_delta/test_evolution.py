@@ -151,3 +151,13 @@ def test_several_streams_without_placeholder_go_under_path(tmp_path):
 def test_one_stream_without_placeholder_is_the_table_at_path(tmp_path):
     run_target({"path": f"file://{tmp_path}/lake"}, _two_streams()[:2])
     assert rows(tmp_path / "lake") == [{"id": 1}]
+
+
+def test_a_second_stream_after_a_commit_to_a_path_without_placeholder_is_refused(tmp_path):
+    from rest_connector.errors import ConfigError
+
+    messages = [schema_msg("a", ID), record_msg("a", {"id": 1}), record_msg("a", {"id": 2}),
+                schema_msg("b", ID), record_msg("b", {"id": 3})]
+    with pytest.raises(ConfigError, match=r"stream 'a' was already committed there"):
+        run_target({"path": str(tmp_path / "lake"), "batch_size_rows": 1}, messages)
+    assert rows(tmp_path / "lake") == [{"id": 1}, {"id": 2}]  # stays readable
