@@ -66,15 +66,13 @@ class StreamDelivery:
             self._give_up(batch, reason)
 
     def _send(self, batch: Batch) -> None:
+        body = batch.body(self.wrap_key)
         headers = {
             "Content-Type": "application/json",
             **self.headers,
-            "Idempotency-Key": batch.idempotency_key,
+            "Idempotency-Key": batch.idempotency_key(body),
         }
-        request = requests.Request(
-            self.method, self.url, data=batch.body(self.wrap_key), headers=headers
-        )
-        self.client.send(request)
+        self.client.send(requests.Request(self.method, self.url, data=body, headers=headers))
 
     def _give_up(self, batch: Batch, reason: str) -> None:
         what = batch.span

@@ -32,12 +32,12 @@ class Batch:
         """``records 100-199 of stream 'orders'``, for messages."""
         return f"records {self.first}-{self.last} of stream {self.stream!r}"
 
-    @property
-    def idempotency_key(self) -> str:
-        """Derived from stream and position only: the same input always gives the same keys."""
-        return hashlib.sha256(f"{self.stream}\n{self.first}\n{self.last}".encode()).hexdigest()[
-            :32
-        ]
+    def idempotency_key(self, body: bytes) -> str:
+        """From stream, positions and body: a rerun of the same input sends the same keys,
+        while other records at the same positions (tomorrow's run) never reuse one."""
+        digest = hashlib.sha256(f"{self.stream}\n{self.first}\n{self.last}\n".encode())
+        digest.update(body)
+        return digest.hexdigest()[:32]
 
     def halves(self) -> tuple[Batch, Batch]:
         """The batch split in two, each keeping its records' positions."""

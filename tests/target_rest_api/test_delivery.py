@@ -70,7 +70,9 @@ def test_one_rate_limit_is_shared_by_all_streams(sink: SinkServer, tmp_path: Pat
     assert min(gaps) > 0.15, gaps
 
 
-def test_idempotency_keys_are_the_same_on_a_rerun(sink: SinkServer, tmp_path: Path):
+def test_idempotency_keys_are_the_same_on_a_rerun_and_differ_for_other_data(
+    sink: SinkServer, tmp_path: Path
+):
     stdin = singer_input("orders", range(250))
     _run(sink, tmp_path, stdin, batch_size=100)
     _run(sink, tmp_path, stdin, batch_size=100)
@@ -78,6 +80,9 @@ def test_idempotency_keys_are_the_same_on_a_rerun(sink: SinkServer, tmp_path: Pa
     keys = [r.headers["Idempotency-Key"] for r in sink.received]
     assert keys[:3] == keys[3:]
     assert len(set(keys)) == 3
+
+    _run(sink, tmp_path, singer_input("orders", range(1000, 1250)), batch_size=100)
+    assert not set(keys) & {r.headers["Idempotency-Key"] for r in sink.received[6:]}
 
 
 def test_method_wrap_key_headers_and_json_values(sink: SinkServer, tmp_path: Path):
