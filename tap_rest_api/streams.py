@@ -183,7 +183,8 @@ class RestApiStream(RESTStream):
             prefetched, self._prefetched = self._prefetched, None
             if prefetched is not None and prefetched[0] == key:
                 return prefetched[1]
-            response = retrying(prepared, context)
+            with self._tap.stop_gate.waiting():
+                response = retrying(prepared, context)
             if self._schema is None:
                 self._prefetched = (key, response)
             return response
