@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+from requests.utils import resolve_proxies
 
-from rest_connector.auth import OriginScopedAuth
+from rest_connector.auth import Origin, OriginScopedAuth, origin_of
 from rest_connector.errors import DeadlineExceededError, HTTPStatusError, ResponseTooLargeError
 from rest_connector.ratelimit import RateLimiter, limiter_for
 from rest_connector.ratelimit_headers import exhausted_wait
@@ -53,8 +54,17 @@ class ConnectorSession(requests.Session):
     ) -> None:
         super().__init__()
         self.scoped_auth = auth
+        self._proxies_by_origin: dict[Origin, dict[str, str]] = {}
         self.deadline_seconds = timeout
         self.max_response_bytes = max_response_bytes
+
+    def _proxies_for(self, request: requests.PreparedRequest) -> dict[str, str]:
+        """The proxies for the request's origin, read from the environment once per origin
+        (requests would scan the environment again on every send)."""
+        key = origin_of(request.url or "")
+        if key not in self._proxies_by_origin:
+            self._proxies_by_origin[key] = resolve_proxies(request, self.proxies, self.trust_env)
+        return self._proxies_by_origin[key]
 
     def rebuild_auth(
         self, prepared_request: requests.PreparedRequest, response: requests.Response
@@ -71,6 +81,8 @@ class ConnectorSession(requests.Session):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         """Send with the body streamed under the deadline and the size cap."""
+        if "proxies" not in kwargs and request.url:
+            kwargs["proxies"] = self._proxies_for(request)
         deadline = time.monotonic() + self.deadline_seconds
         kwargs["timeout"] = self.deadline_seconds
         kwargs["stream"] = True

@@ -65,3 +65,15 @@ def test_integers_beyond_64_bits_and_2_pow_53_stay_exact(httpserver: HTTPServer,
     run = tap({"streams": [stream("n", httpserver.url_for("/n"))]})
     assert run.returncode == 0, run.stderr
     assert run.records() == [{"id": big, "h": huge}]
+
+
+def test_proxy_from_the_environment_is_used(httpserver: HTTPServer, tap, monkeypatch):
+    """Proxies are read once per origin, but still read: HTTP_PROXY reaches the proxy."""
+    httpserver.expect_request("/via-proxy").respond_with_json([{"id": 9}])
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", httpserver.url_for("/").rstrip("/"))
+    run = tap({"streams": [stream("p", "http://api.example.invalid/via-proxy")]})
+    assert run.returncode == 0, run.stderr
+    assert run.records() == [{"id": 9}]
+    assert httpserver.log[0][0].headers["Host"] == "api.example.invalid"
