@@ -1,0 +1,15 @@
+"""Run every benchmark in turn (``make bench``); each prints its own figures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHES = ("tap.py", "target_rest_api.py", "target_delta.py")
+
+if __name__ == "__main__":
+    here = Path(__file__).parent
+    failed = [name for name in BENCHES
+              if subprocess.run([sys.executable, str(here / name)], check=False).returncode]
+    sys.exit(f"failed: {', '.join(failed)}" if failed else 0)
