@@ -56,6 +56,29 @@ def run_plugin(
     return result
 
 
+_PEAK_RSS_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:]).returncode\n"
+    "sys.stderr.write(f'\\nPEAK_RSS_KIB={resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}')\n"
+    "sys.exit(code)\n"
+)
+
+
+def run_with_peak_rss(
+    args: list[str], **kwargs: object
+) -> tuple[subprocess.CompletedProcess[bytes], int]:
+    """Run ``args`` and return its result and its own peak RSS in KiB.
+
+    It is started from a small wrapper interpreter: a child forked straight from pytest would
+    count pytest's memory as its own (the peak RSS includes the moment before ``exec``).
+    """
+    result = subprocess.run([sys.executable, "-c", _PEAK_RSS_WRAPPER, *args],
+                            capture_output=True, check=False, **kwargs)
+    stderr, _, peak = result.stderr.rpartition(b"\nPEAK_RSS_KIB=")
+    result.stderr = stderr
+    return result, int(peak)
+
+
 def singer_messages(stdout: bytes) -> list[dict]:
     """Parse a plugin's stdout as Singer messages (fails on any non-JSON line)."""
     return [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]
