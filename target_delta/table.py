@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import DeltaTable, write_deltalake
+import pyarrow.dataset as ds
+from deltalake import DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from rest_connector.errors import ConnectorError
@@ -74,6 +75,16 @@ def delta_errors(stream: str, uri: str) -> Iterator[None]:
         raise DeltaWriteError(
             f"stream {stream!r}: writing {uri} failed: {SECRETS.redact(detail)[:2000]}"
         ) from None
+
+
+# Whole-table writes (the overwrite's commit, a widening rewrite) stream their input: read
+# one batch ahead, and flush row groups of 128k rows instead of the default 1M, so that memory
+# stays flat however large the table is.
+_STREAMED_WRITE = WriterProperties(max_row_group_size=131_072)
+
+
+def _scan(table: DeltaTable) -> ds.Scanner:
+    return table.to_pyarrow_dataset().scanner(batch_readahead=1, fragment_readahead=1)
 
 
 class _Location:
@@ -164,13 +175,13 @@ class StreamTable:
             return
         staged = self._staging.table() if self._staging else None
         if staged is not None:
-            data = staged.to_pyarrow_dataset().scanner().to_reader()
+            data = _scan(staged).to_reader()
         else:
             schema = self._schema or pa.schema([])
             data = pa.RecordBatchReader.from_batches(schema, [])
         self._guarded(
             write_deltalake, self.target.uri, data, mode="overwrite", schema_mode="overwrite",
-            partition_by=self.partition_by or None,
+            partition_by=self.partition_by or None, writer_properties=_STREAMED_WRITE,
             storage_options=self.target.storage_options,
         )
         self.commits += 1
@@ -229,7 +240,7 @@ class StreamTable:
             self.stream, where.uri if where is self.target else "this run's staged data",
             ", ".join(f"{f.name}: {f.type}" for f in schema),
         )
-        scanner = table.to_pyarrow_dataset().scanner()
+        scanner = _scan(table)
 
         refused: list[SchemaChangeError] = []
 
@@ -245,7 +256,7 @@ class StreamTable:
         try:
             self._guarded(
                 write_deltalake, table, pa.RecordBatchReader.from_batches(schema, batches()),
-                mode="overwrite", schema_mode="overwrite",
+                mode="overwrite", schema_mode="overwrite", writer_properties=_STREAMED_WRITE,
                 partition_by=list(table.metadata().partition_columns) or None,
                 storage_options=where.storage_options,
             )
