@@ -23,7 +23,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -177,13 +177,13 @@ class StreamTable:
         if staged is not None:
             data = _scan(staged).to_reader()
         else:
-            schema = self._schema or pa.schema([])
-            data = pa.RecordBatchReader.from_batches(schema, [])
-        self._guarded(
-            write_deltalake, self.target.uri, data, mode="overwrite", schema_mode="overwrite",
-            partition_by=self.partition_by or None, writer_properties=_STREAMED_WRITE,
-            storage_options=self.target.storage_options,
-        )
+            data = pa.RecordBatchReader.from_batches(self._schema or pa.schema([]), [])
+        with closing(data):
+            self._guarded(
+                write_deltalake, self.target.uri, data, mode="overwrite",
+                schema_mode="overwrite", partition_by=self.partition_by or None,
+                writer_properties=_STREAMED_WRITE, storage_options=self.target.storage_options,
+            )
         self.commits += 1
         self._finished = True
         self.discard()
@@ -240,12 +240,11 @@ class StreamTable:
             self.stream, where.uri if where is self.target else "this run's staged data",
             ", ".join(f"{f.name}: {f.type}" for f in schema),
         )
-        scanner = _scan(table)
-
+        stored_data = _scan(table).to_reader()
         refused: list[SchemaChangeError] = []
 
         def batches() -> Iterator[pa.RecordBatch]:
-            for stored in scanner.to_batches():
+            for stored in stored_data:
                 try:
                     yield widen_batch(stored, schema)
                 except SchemaChangeError as exc:  # raised inside delta-rs' read of the stream
@@ -253,17 +252,19 @@ class StreamTable:
                     raise
             yield from extra
 
-        try:
-            self._guarded(
-                write_deltalake, table, pa.RecordBatchReader.from_batches(schema, batches()),
-                mode="overwrite", schema_mode="overwrite", writer_properties=_STREAMED_WRITE,
-                partition_by=list(table.metadata().partition_columns) or None,
-                storage_options=where.storage_options,
-            )
-        except DeltaWriteError:
-            if refused:
-                raise refused[0] from None
-            raise
+        # An abandoned scan of a delta-rs dataset can crash the interpreter at exit: close it.
+        with closing(stored_data):
+            try:
+                self._guarded(
+                    write_deltalake, table, pa.RecordBatchReader.from_batches(schema, batches()),
+                    mode="overwrite", schema_mode="overwrite", writer_properties=_STREAMED_WRITE,
+                    partition_by=list(table.metadata().partition_columns) or None,
+                    storage_options=where.storage_options,
+                )
+            except DeltaWriteError:
+                if refused:
+                    raise refused[0] from None
+                raise
 
     def _merge(self, batch: pa.RecordBatch) -> None:
         batch = last_row_per_key(batch, self.merge_keys)
