@@ -6,8 +6,8 @@ rows/s of each, their ratio in wall time and in CPU time (the figure; target at 
 CPU ratio is the steadier one on a shared machine), and peak RSS at growing input sizes (it
 should stay flat).
 
-    .venv/bin/python bench/target_delta.py                 # 100k rows
-    .venv/bin/python bench/target_delta.py --rows 100000 1000000
+    .venv/bin/python bench/target_delta.py                 # 100k and 1M rows (make bench)
+    .venv/bin/python bench/target_delta.py --rows 10000 100000 --repeat 1
     .venv/bin/python bench/target_delta.py --mode overwrite
 """
 
@@ -132,7 +132,7 @@ def run(rows: int, mode: str, workdir: Path, repeat: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--mode", default="append", choices=["append", "overwrite", "merge"])
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs of each side")
     args = parser.parse_args()
