@@ -67,9 +67,13 @@ class RestApiStream(RESTStream):
 
     def _check_replication_key(self, declared: dict[str, Any] | None) -> None:
         key = self.settings.incremental.replication_key
+        where = f"{self.settings.field_path}.incremental.replication_key"
+        if "." in key:
+            msg = (f"{where}: {key!r} is a nested path; the bookmark must be a top-level record "
+                   "field (the SDK's state keeps one value per top-level key)")
+            raise ConfigError(msg)
         if declared is not None and key not in declared["properties"]:
-            msg = (f"{self.settings.field_path}.incremental.replication_key: {key!r} is not a "
-                   "field of the declared schema")
+            msg = f"{where}: {key!r} is not a field of the declared schema"
             raise ConfigError(msg)
 
     @property
