@@ -29,6 +29,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 from deltalake import DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
@@ -85,6 +86,21 @@ _STREAMED_WRITE = WriterProperties(max_row_group_size=131_072)
 
 def _scan(table: DeltaTable) -> ds.Scanner:
     return table.to_pyarrow_dataset().scanner(batch_readahead=1, fragment_readahead=1)
+
+
+def _read_local(table: DeltaTable) -> pa.RecordBatchReader:
+    """A local table's data file by file, each batch given the table's latest schema (files
+    written before a column was added lack it). Plain Parquet reads: lighter than a dataset
+    scan through delta-rs' Python filesystem."""
+    schema = pa.schema(table.schema().to_arrow())
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for uri in table.file_uris():
+            with pq.ParquetFile(uri) as data_file:
+                for batch in data_file.iter_batches():
+                    yield widen_batch(batch, schema)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 class _Location:
@@ -175,7 +191,7 @@ class StreamTable:
             return
         staged = self._staging.table() if self._staging else None
         if staged is not None:
-            data = _scan(staged).to_reader()
+            data = _read_local(staged)
         else:
             data = pa.RecordBatchReader.from_batches(self._schema or pa.schema([]), [])
         with closing(data):
