@@ -136,11 +136,6 @@ class StreamLayout:
     columns: tuple[tuple[str, Column], ...]
     schema: pa.Schema
 
-    @property
-    def names(self) -> list[str]:
-        """Column names in order."""
-        return [name for name, _ in self.columns]
-
 
 def stream_layout(singer_schema: dict) -> StreamLayout:
     """The layout of a stream from its Singer SCHEMA (``properties`` in declared order)."""
@@ -149,8 +144,3 @@ def stream_layout(singer_schema: dict) -> StreamLayout:
     schema = pa.schema([pa.field(name, col.type, nullable=True) for name, col in columns])
     return StreamLayout(columns, schema)
 
-
-def null_only_columns(singer_schema: dict) -> set[str]:
-    """Top-level properties whose Singer type allows only null (stored as placeholder strings)."""
-    properties = singer_schema.get("properties") or {}
-    return {name for name, prop in properties.items() if column_for(prop).kind == NULL}
