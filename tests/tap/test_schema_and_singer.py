@@ -131,3 +131,21 @@ def test_discover_infers_from_the_first_page_and_catalog_selects(httpserver: HTT
     assert run.records("b") == []
     assert run.records("a") == [{"id": 1}]
     assert [r.path for r, _ in httpserver.log] == ["/a"]
+
+
+def test_stream_maps_transform_records_and_schema(httpserver: HTTPServer, tap):
+    httpserver.expect_request("/c").respond_with_json(
+        [{"id": 1, "email": "ada@example.com", "secret_note": "x"},
+         {"id": 2, "email": "bob@example.org", "secret_note": "y"}])
+    run = tap({
+        "streams": [stream("c", httpserver.url_for("/c"))],
+        "stream_maps": {"c": {"secret_note": None,
+                              "domain": "email.split('@')[-1]"}},
+    })
+    assert run.returncode == 0, run.stderr
+    assert run.records() == [
+        {"id": 1, "email": "ada@example.com", "domain": "example.com"},
+        {"id": 2, "email": "bob@example.org", "domain": "example.org"},
+    ]
+    properties = run.of_type("SCHEMA")[0]["schema"]["properties"]
+    assert "secret_note" not in properties and "domain" in properties
