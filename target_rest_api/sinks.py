@@ -5,6 +5,11 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from singer_sdk.helpers._compat import (
+    date_fromisoformat,
+    datetime_fromisoformat,
+    time_fromisoformat,
+)
 from singer_sdk.helpers._typing import get_datelike_property_type
 from singer_sdk.sinks import BatchSink
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
@@ -13,11 +18,17 @@ from target_rest_api.payload import Batch
 from target_rest_api.validation import CompiledRecordValidator
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from target_rest_api.target import TargetRestApi
 
 DEFAULT_BATCH_SIZE = 100
+
+_SDC_FIELDS = frozenset((
+    "_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at", "_sdc_deleted_at",
+    "_sdc_sequence", "_sdc_table_version", "_sdc_sync_started_at",
+))
+"""The record metadata columns the SDK removes when ``add_record_metadata`` is off."""
 
 
 class RestApiSink(BatchSink):
@@ -44,27 +55,52 @@ class RestApiSink(BatchSink):
         return CompiledRecordValidator(self.schema) if self.validate_schema else None
 
     @cached_property
-    def _datelike_fields(self) -> frozenset[str]:
-        """Fields whose schema is a date, time or date-time string."""
+    def include_sdc_metadata_properties(self) -> bool:
+        """The ``add_record_metadata`` setting, read once (the SDK asks for every record)."""
+        return bool(self.config.get("add_record_metadata", False))
+
+    @cached_property
+    def _date_parsers(self) -> tuple[tuple[str, Callable[[str], Any]], ...]:
+        """Each date, time or date-time field with the SDK's parser for its format."""
+        parsers = {"date": date_fromisoformat, "time": time_fromisoformat}
         properties = self.schema["properties"]
-        return frozenset(
-            name for name in properties if get_datelike_property_type(properties[name])
+        return tuple(
+            (name, parsers.get(kind, datetime_fromisoformat))
+            for name, kind in (
+                (name, get_datelike_property_type(properties[name])) for name in properties
+            )
+            if kind
         )
 
-    def _parse_timestamps_in_record(self, record: dict, schema: dict, treatment: Any) -> None:
-        """The SDK's date parsing, given only the fields it acts on (the per-record hot path).
+    @cached_property
+    def _schema_fields(self) -> frozenset[str]:
+        """The fields the schema declares."""
+        return frozenset(self.schema["properties"])
 
-        Those are the date-like fields and the fields without a schema (which it warns about).
-        """
-        properties = schema["properties"]
-        relevant = {
-            name: value
-            for name, value in record.items()
-            if name in self._datelike_fields or name not in properties
-        }
-        if relevant:
-            super()._parse_timestamps_in_record(relevant, schema, treatment)
-            record.update(relevant)
+    def _remove_sdc_metadata_from_record(self, record: dict) -> None:
+        """As the SDK's, which pops seven keys from every record: look before popping."""
+        # Private SDK hook, overridden only because it runs for every record.
+        if not _SDC_FIELDS.isdisjoint(record):
+            super()._remove_sdc_metadata_from_record(record)
+
+    def _parse_timestamps_in_record(self, record: dict, schema: dict, treatment: Any) -> None:
+        """As the SDK's: date-like strings to date/time objects, which ``payload`` encodes as
+        RFC 3339 strings. A value that does not parse, or a field without a schema (which
+        the SDK warns about), goes through the SDK's own handling."""
+        # Private SDK hook on the per-record hot path: its generic loop costs more than posting.
+        if schema is not self.schema or not self._schema_fields.issuperset(record):
+            super()._parse_timestamps_in_record(record, schema, treatment)
+            return
+        for name, parse in self._date_parsers:
+            value = record.get(name)
+            if value is None:
+                continue
+            try:
+                record[name] = parse(value)
+            except ValueError:
+                invalid = {name: value}
+                super()._parse_timestamps_in_record(invalid, schema, treatment)
+                record[name] = invalid[name]
 
     def process_batch(self, context: dict[str, Any]) -> None:
         """Hand the buffered records over as one request (split only if the server says 413)."""
