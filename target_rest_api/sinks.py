@@ -83,6 +83,17 @@ class RestApiSink(BatchSink):
         if not _SDC_FIELDS.isdisjoint(record):
             super()._remove_sdc_metadata_from_record(record)
 
+    def _singer_validate_message(self, record: dict) -> None:
+        """As the SDK's: every key property must be in the record (one set test when so)."""
+        # Private SDK hook, overridden only because it runs for every record.
+        if not self._key_fields.issubset(record):
+            super()._singer_validate_message(record)
+
+    @cached_property
+    def _key_fields(self) -> frozenset[str]:
+        """The stream's key properties."""
+        return frozenset(self.key_properties or ())
+
     def _parse_timestamps_in_record(self, record: dict, schema: dict, treatment: Any) -> None:
         """As the SDK's: date-like strings to date/time objects, which ``payload`` encodes as
         RFC 3339 strings. A value that does not parse, or a field without a schema (which

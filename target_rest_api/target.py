@@ -143,8 +143,10 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
         key_properties: Sequence[str] | None = None,
     ) -> Sink:
         """As the SDK's, but a sink replaced by a new schema is delivered first (keeps order)."""
+        if schema is None:  # the per-record call: the stream's active sink
+            return self._sinks_active[stream_name]
         existing = self._sinks_active.get(stream_name)
-        if schema is not None and existing is not None and existing.original_schema != schema:
+        if existing is not None and existing.original_schema != schema:
             self.drain_one(existing)
         return super().get_sink(
             stream_name, record=record, schema=schema, key_properties=key_properties
