@@ -21,8 +21,10 @@ from tests.target_rest_api.conftest import SinkServer, record_line, schema_line,
          "Validation Error: id must be integer"),
         ([schema_line("s"), record_line("s", {"name": "no id"})],
          "Validation Error: record must contain ['id'] properties"),
+        ([schema_line("s"), record_line("s", {"id": 1, "updated_at": "2025-02-30T00:00:00Z"})],
+         "Could not parse value '2025-02-30T00:00:00Z' for field 'updated_at'"),
     ],
-    ids=["invalid-json", "record-before-schema", "wrong-type", "missing-required"],
+    ids=["invalid-json", "record-before-schema", "wrong-type", "missing-required", "bad-date"],
 )
 def test_bad_input_fails_fast(sink: SinkServer, tmp_path: Path, lines: list[str], expected):
     stdin = "\n".join([*lines, state_line({"n": 1})]) + "\n"
