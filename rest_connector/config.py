@@ -109,21 +109,6 @@ def forbid_unknown_keys(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def secret_values(config: Any, schema: dict[str, Any]) -> list[str]:
-    """Every value in ``config`` whose schema marks it secret (``secret`` or ``writeOnly``)."""
-    if schema.get("secret") or schema.get("writeOnly"):
-        return [str(config)] if config not in (None, "") else []
-    found: list[str] = []
-    if isinstance(config, dict):
-        properties = schema.get("properties", {})
-        for key, value in config.items():
-            found += secret_values(value, properties.get(key, {}))
-    elif isinstance(config, list) and isinstance(schema.get("items"), dict):
-        for item in config:
-            found += secret_values(item, schema["items"])
-    return found
-
-
 class StrictConfigMixin:
     """Replaces the SDK's config check with ours: every problem named by path, secrets masked.
 
@@ -137,7 +122,7 @@ class StrictConfigMixin:
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # As in the SDK's own check: its built-in settings (stream_maps, ...) are known keys.
         self.append_builtin_config(self.config_jsonschema)
-        SECRETS.add(*secret_values(self._config, self.config_jsonschema))
+        SECRETS.add(*(value for _, value in secret_fields(self._config, self.config_jsonschema)))
         problems = [str(p) for p in find_problems(self._config, self.config_jsonschema)]
         if problems and raise_errors:
             raise ConfigValidationError(
