@@ -11,6 +11,22 @@ import pytest
 from rest_connector.sandbox import SandboxServer
 from tests.conftest import CANARY_TOKEN
 
+CRM_INPUT = """
+MODEL: etl
+VERSION: "1.0.0"
+CONFIG:
+  inputs:
+    crm_customers:
+      format: rest_api
+      url: "{{ env.CRM_API_URL }}/api/v2/customers"
+      params:
+        since: "{{ dt | default('2025-01-01') }}"
+      auth:
+        type: bearer
+        token: "{{ env.CRM_TOKEN }}"
+"""
+"""The spec's customer-sync input, with its URL, token and ``since`` from templates."""
+
 
 @pytest.fixture
 def sandbox() -> Iterator[SandboxServer]:

@@ -14,20 +14,9 @@ import requests
 import yaml
 
 from tests.conftest import BIN, CANARY_KEY, CANARY_TOKEN, assert_no_canary
+from tests.pipeline.conftest import CRM_INPUT
 
-PIPELINE = """
-MODEL: etl
-VERSION: "1.0.0"
-CONFIG:
-  inputs:
-    crm_customers:
-      format: rest_api
-      url: "{{ env.CRM_API_URL }}/api/v2/customers"
-      params:
-        since: "{{ dt | default('2025-01-01') }}"
-      auth:
-        type: bearer
-        token: "{{ env.CRM_TOKEN }}"
+PIPELINE = CRM_INPUT + """\
   outputs:
     customers_delta:
       format: delta

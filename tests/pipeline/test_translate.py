@@ -7,20 +7,9 @@ import pytest
 from rest_connector.pipeline.problems import PipelineError
 from rest_connector.pipeline.translate import translate
 from tests.conftest import CANARY_TOKEN, assert_no_canary
+from tests.pipeline.conftest import CRM_INPUT
 
-GOOD = """
-MODEL: etl
-VERSION: "1.0.0"
-CONFIG:
-  inputs:
-    crm_customers:
-      format: rest_api
-      url: "{{ env.CRM_API_URL }}/api/v2/customers"
-      params:
-        since: "{{ dt | default('2025-01-01') }}"
-      auth:
-        type: bearer
-        token: "{{ env.CRM_TOKEN }}"
+GOOD = CRM_INPUT + """\
       pagination:
         type: next_link
         link_field: next
