@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -77,6 +79,71 @@ def run_with_peak_rss(
     stderr, _, peak = result.stderr.rpartition(b"\nPEAK_RSS_KIB=")
     result.stderr = stderr
     return result, int(peak)
+
+
+class RunningPlugin:
+    """A plugin executable fed through a pipe, its stderr collected as it arrives.
+
+    For signal tests: write input, send signals, then ``finish`` for the exit code, the STATE
+    values on stdout and stderr (both checked for canary secrets).
+    """
+
+    READY = b"parse of env var settings"
+    """The SDK logs this just before it installs its signal handlers."""
+
+    def __init__(self, executable: str, config: dict, tmp_path: Path) -> None:
+        path = tmp_path / f"{executable}.json"
+        path.write_text(json.dumps(config))
+        self.process = subprocess.Popen(
+            [str(BIN / executable), "--config", str(path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self._stderr: list[bytes] = []
+        self._ready = threading.Event()
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
+
+    def _collect(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._stderr.append(line)
+            if self.READY in line:
+                self._ready.set()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Block until the plugin handles signals itself."""
+        assert self._ready.wait(timeout), f"{self.process.args[0]} did not start"
+
+    def write(self, text: str) -> None:
+        """Send ``text`` to the plugin's stdin."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(text.encode())
+        self.process.stdin.flush()
+
+    def read_line(self) -> bytes:
+        """Block until the plugin writes its next stdout line."""
+        assert self.process.stdout is not None
+        return self.process.stdout.readline()
+
+    def send_signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def finish(self, timeout: float = 60, *, end_input: bool = False,
+               ) -> tuple[int, list[dict], str]:
+        """Wait for the exit (after closing stdin if ``end_input``); exit code, STATE values,
+        stderr (checked for secrets)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        if end_input:
+            self.process.stdin.close()
+        returncode = self.process.wait(timeout)
+        with contextlib.suppress(BrokenPipeError):
+            self.process.stdin.close()
+        self._reader.join(10)
+        stdout, stderr = self.process.stdout.read(), b"".join(self._stderr)
+        assert_no_canary(stdout, stderr)
+        states = [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]
+        return returncode, states, stderr.decode()
 
 
 def singer_messages(stdout: bytes) -> list[dict]:

@@ -6,11 +6,8 @@ The slow and failing drains go through a delaying TCP proxy in front of the moto
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import signal
 import socket
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -18,7 +15,7 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from tests.conftest import BIN, CANARY_TOKEN, assert_no_canary
+from tests.conftest import CANARY_TOKEN, RunningPlugin
 from tests.target_delta.conftest import REGION, lines, record_msg, rows, schema_msg, state_msg
 
 SETTLE = 1.5
@@ -78,56 +75,20 @@ class DelayProxy:
         self.listener.close()
 
 
-class RunningTarget:
-    """target-delta as a child process fed through a pipe, its stderr collected as it comes."""
+class RunningTarget(RunningPlugin):
+    """target-delta as a child process, ready for signals once constructed."""
 
     def __init__(self, config: dict, tmp_path: Path) -> None:
-        path = tmp_path / "target.json"
-        path.write_text(json.dumps(config))
-        self.process = subprocess.Popen(
-            [str(BIN / "target-delta"), "--config", str(path)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        self._stderr: list[bytes] = []
-        self._ready = threading.Event()
-        self._reader = threading.Thread(target=self._collect, daemon=True)
-        self._reader.start()
-        # The SDK logs this just before it installs the signal handlers.
-        assert self._ready.wait(60), "target-delta did not start"
+        super().__init__("target-delta", config, tmp_path)
+        self.wait_ready()
         time.sleep(0.3)
 
-    def _collect(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self._stderr.append(line)
-            if b"parse of env var settings" in line:
-                self._ready.set()
-
-    def write(self, messages: list[dict]) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(lines(messages).encode())
-        self.process.stdin.flush()
+    def write(self, messages: list[dict]) -> None:  # type: ignore[override]
+        super().write(lines(messages))
         time.sleep(SETTLE)
 
     def signal(self, signum: int = signal.SIGTERM) -> None:
-        self.process.send_signal(signum)
-
-    def finish(self, timeout: float = 60, *, end_input: bool = False,
-               ) -> tuple[int, list[dict], str]:
-        """Wait for the exit (after closing stdin if ``end_input``); exit code, STATE values,
-        stderr (checked for secrets)."""
-        assert self.process.stdin is not None and self.process.stdout is not None
-        if end_input:
-            self.process.stdin.close()
-        returncode = self.process.wait(timeout)
-        with contextlib.suppress(BrokenPipeError):
-            self.process.stdin.close()
-        self._reader.join(10)
-        stdout, stderr = self.process.stdout.read(), b"".join(self._stderr)
-        assert_no_canary(stdout, stderr)
-        states = [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]
-        return returncode, states, stderr.decode()
+        self.send_signal(signum)
 
 
 def _s3(endpoint: str, **extra: object) -> dict:

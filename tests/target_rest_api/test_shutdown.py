@@ -6,9 +6,7 @@ These exercise ``rest_connector.target_shutdown`` through a real target process.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,46 +14,28 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from tests.conftest import BIN, CANARY_TOKEN, assert_no_canary
+from tests.conftest import CANARY_TOKEN, RunningPlugin
 from tests.target_rest_api.conftest import SinkServer, record_line, schema_line, state_line
 
 SETTLE = 1.0
 """Seconds for the target to read what was written and block on stdin again."""
 
 
-class RunningTarget:
+class RunningTarget(RunningPlugin):
     """target-rest-api as a child process fed through a pipe, for signal tests."""
 
     def __init__(self, config: dict, tmp_path: Path) -> None:
-        path = tmp_path / "target.json"
-        path.write_text(json.dumps(config))
-        self.process = subprocess.Popen(
-            [str(BIN / "target-rest-api"), "--config", str(path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        super().__init__("target-rest-api", config, tmp_path)
 
-    def write(self, *lines: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(("\n".join(lines) + "\n").encode())
-        self.process.stdin.flush()
+    def write(self, *lines: str) -> None:  # type: ignore[override]
+        super().write("\n".join(lines) + "\n")
 
     def read_state(self) -> dict:
         """Block until the target writes its next line (a STATE) and return its value."""
-        assert self.process.stdout is not None
-        return json.loads(self.process.stdout.readline())
+        return json.loads(self.read_line())
 
     def stop(self, signum: int = signal.SIGTERM) -> None:
-        self.process.send_signal(signum)
-
-    def finish(self, timeout: float = 30) -> tuple[int, list[dict], str]:
-        """Exit code, remaining STATE values, stderr; checks no secret leaked."""
-        stdout, stderr = self.process.communicate(timeout=timeout)
-        assert_no_canary(stdout, stderr)
-        states = [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]
-        return self.process.returncode, states, stderr.decode()
+        self.send_signal(signum)
 
 
 def _config(sink: SinkServer, **extra: object) -> dict:
