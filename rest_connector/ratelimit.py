@@ -19,11 +19,6 @@ class RateLimiter:
         self._next_start = 0.0
         self.tighten(requests_per_second)
 
-    @property
-    def interval(self) -> float:
-        """Seconds between two request starts."""
-        return self._interval
-
     def tighten(self, requests_per_second: float | None) -> None:
         """Lower the allowed rate to ``requests_per_second`` if that is stricter."""
         if requests_per_second:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
@@ -55,11 +54,6 @@ class Redactor:
 
 SECRETS = Redactor()
 """The process-wide redactor: plugins register their secrets here when they read config."""
-
-
-def register_secrets(values: Iterable[object]) -> None:
-    """Register several secret values with the process-wide redactor."""
-    SECRETS.add(*values)
 
 
 _base_factory = logging.getLogRecordFactory()

@@ -37,7 +37,6 @@ _OPTIONS_BY_TYPE: dict[str, frozenset[str]] = {
     "link_header": frozenset(),
 }
 _COMMON_OPTIONS = frozenset({"type", "max_pages"})
-ALL_PAGINATION_OPTIONS = sorted(_COMMON_OPTIONS.union(*_OPTIONS_BY_TYPE.values()))
 
 
 class PaginationLoopError(ConnectorError):
@@ -156,10 +155,6 @@ class GuardedPaginator(BaseAPIPaginator):
             self._finished = True
             return
         self._value = new_value
-
-    def continue_if_empty(self, response: requests.Response) -> bool:
-        """Token and link paginators go on past an empty page while the API says there is more."""
-        return False
 
     def _put_page_size(self, request: HTTPRequest, into_body: bool = False) -> None:
         if self.settings.limit_param is None:
