@@ -5,34 +5,26 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from singer_sdk.helpers._compat import (
-    date_fromisoformat,
-    datetime_fromisoformat,
-    time_fromisoformat,
-)
-from singer_sdk.helpers._typing import get_datelike_property_type
 from singer_sdk.sinks import BatchSink
-from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
 from target_rest_api.payload import Batch
-from target_rest_api.validation import CompiledRecordValidator
+from target_rest_api.validation import BatchChecks
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from target_rest_api.target import TargetRestApi
 
 DEFAULT_BATCH_SIZE = 100
 
-_SDC_FIELDS = frozenset((
-    "_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at", "_sdc_deleted_at",
-    "_sdc_sequence", "_sdc_table_version", "_sdc_sync_started_at",
-))
-"""The record metadata columns the SDK removes when ``add_record_metadata`` is off."""
-
 
 class RestApiSink(BatchSink):
-    """One stream's records, sent in arrival order, ``batch_size`` per request."""
+    """One stream's records, sent in arrival order, ``batch_size`` per request.
+
+    Records are checked a batch at a time, just before the batch is handed over (see
+    ``validation``), not one by one as the SDK would: the SDK's per-record checks are
+    turned into no-ops here.
+    """
 
     def __init__(
         self,
@@ -43,6 +35,15 @@ class RestApiSink(BatchSink):
     ) -> None:
         super().__init__(target, stream_name, schema, key_properties)
         self._target = target
+        self._records: list[dict] = []
+        self._uncounted = 0
+        self.checks = BatchChecks(
+            stream_name,
+            self.schema,
+            self.key_properties,
+            validate=self.validate_schema,
+            drop_metadata=not self.include_sdc_metadata_properties,
+        )
         self.delivery = target.delivery_for(stream_name, self.key_properties)
 
     @cached_property
@@ -50,79 +51,36 @@ class RestApiSink(BatchSink):
         """Records per request: the ``batch_size`` setting."""
         return int(self.config.get("batch_size") or DEFAULT_BATCH_SIZE)
 
-    def get_validator(self) -> BaseJSONSchemaValidator | None:
-        """Validate records with the schema compiled once (see ``validation``)."""
-        return CompiledRecordValidator(self.schema) if self.validate_schema else None
+    def take(self, record: dict) -> bool:
+        """The short way in for a record that no stream map or metadata changes (see
+        ``TargetRestApi._process_record_message``); True once the batch is full."""
+        self._records.append(record)
+        self.tally_record_read()
+        self._uncounted += 1
+        return len(self._records) >= self.max_size
 
-    @cached_property
-    def include_sdc_metadata_properties(self) -> bool:
-        """The ``add_record_metadata`` setting, read once (the SDK asks for every record)."""
-        return bool(self.config.get("add_record_metadata", False))
+    def process_record(self, record: dict, context: dict) -> None:
+        """The SDK's way in: buffer the record (checked with its batch)."""
+        self._records.append(record)
 
-    @cached_property
-    def _date_parsers(self) -> tuple[tuple[str, Callable[[str], Any]], ...]:
-        """Each date, time or date-time field with the SDK's parser for its format."""
-        parsers = {"date": date_fromisoformat, "time": time_fromisoformat}
-        properties = self.schema["properties"]
-        return tuple(
-            (name, parsers.get(kind, datetime_fromisoformat))
-            for name, kind in (
-                (name, get_datelike_property_type(properties[name])) for name in properties
-            )
-            if kind
-        )
-
-    @cached_property
-    def _schema_fields(self) -> frozenset[str]:
-        """The fields the schema declares."""
-        return frozenset(self.schema["properties"])
-
-    def _remove_sdc_metadata_from_record(self, record: dict) -> None:
-        """As the SDK's, which pops seven keys from every record: look before popping."""
-        # Private SDK hook, overridden only because it runs for every record.
-        if not _SDC_FIELDS.isdisjoint(record):
-            super()._remove_sdc_metadata_from_record(record)
+    def _validate_and_parse(self, record: dict) -> dict:
+        """Nothing per record: ``process_batch`` checks the whole batch."""
+        # Private SDK hook on the per-record path, deferred to the batch.
+        return record
 
     def _singer_validate_message(self, record: dict) -> None:
-        """As the SDK's: every key property must be in the record (one set test when so)."""
-        # Private SDK hook, overridden only because it runs for every record.
-        if not self._key_fields.issubset(record):
-            super()._singer_validate_message(record)
-
-    @cached_property
-    def _key_fields(self) -> frozenset[str]:
-        """The stream's key properties."""
-        return frozenset(self.key_properties or ())
-
-    def _parse_timestamps_in_record(self, record: dict, schema: dict, treatment: Any) -> None:
-        """As the SDK's: date-like strings to date/time objects, which ``payload`` encodes as
-        RFC 3339 strings. A value that does not parse, or a field without a schema (which
-        the SDK warns about), goes through the SDK's own handling."""
-        # Private SDK hook on the per-record hot path: its generic loop costs more than posting.
-        if schema is not self.schema or not self._schema_fields.issuperset(record):
-            super()._parse_timestamps_in_record(record, schema, treatment)
-            return
-        for name, parse in self._date_parsers:
-            value = record.get(name)
-            if value is None:
-                continue
-            try:
-                record[name] = parse(value)
-            except ValueError:
-                invalid = {name: value}
-                super()._parse_timestamps_in_record(invalid, schema, treatment)
-                record[name] = invalid[name]
+        """Nothing per record: ``process_batch`` checks the key properties of the batch."""
+        # Private SDK hook on the per-record path, deferred to the batch.
 
     def process_batch(self, context: dict[str, Any]) -> None:
-        """Hand the buffered records over as one request (split only if the server says 413)."""
-        records = context.get("records") or []
+        """Check the buffered records, then send them as one request (split only if the
+        server says 413); return once they are delivered or dead-lettered."""
+        records, self._records = self._records, []
+        if self._uncounted:
+            self.record_counter_metric.increment(self._uncounted)
+            self._uncounted = 0
         if not records:
             return
         first = self._target.claim_positions(self.stream_name, len(records))
-        batch = Batch(self.stream_name, first, records)
-        self._target.sender.submit(lambda: self.delivery.deliver(batch))
-
-    def clean_up(self) -> None:
-        """At the end of input: wait until every batch handed over is delivered."""
-        self._target.sender.flush()
-        super().clean_up()
+        self.checks.apply(records, first)
+        self.delivery.deliver(Batch(self.stream_name, first, records))

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.sinks import Sink
 from singer_sdk.target_base import Target
 
@@ -23,7 +24,6 @@ from rest_connector.retry import RetryPolicy
 from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_rest_api.dead_letter import DeadLetterFile
 from target_rest_api.delivery import StreamDelivery
-from target_rest_api.sender import BackgroundSender
 from target_rest_api.sinks import DEFAULT_BATCH_SIZE, RestApiSink
 
 METHODS = ("POST", "PUT", "PATCH")
@@ -84,10 +84,10 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
             else None
         )
         self.http_client = self._http_client()
-        self.sender = BackgroundSender()
         self._positions: dict[str, int] = {}
         self._positions_lock = threading.Lock()
         self._last_state_written: dict | None = None
+        self._unmapped_sinks: dict[str, RestApiSink] = {}
 
     @classmethod
     def append_builtin_config(cls, config_jsonschema: dict) -> None:
@@ -148,9 +148,38 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
         existing = self._sinks_active.get(stream_name)
         if existing is not None and existing.original_schema != schema:
             self.drain_one(existing)
-        return super().get_sink(
+        sink = super().get_sink(
             stream_name, record=record, schema=schema, key_properties=key_properties
         )
+        if isinstance(sink, RestApiSink) and self._takes_records_as_they_come(sink):
+            self._unmapped_sinks[stream_name] = sink
+        else:
+            self._unmapped_sinks.pop(stream_name, None)
+        return sink
+
+    def _takes_records_as_they_come(self, sink: RestApiSink) -> bool:
+        """True when the stream's only map passes records through unchanged (no stream
+        maps, no flattening) and no record metadata is added."""
+        stream_maps = self.mapper.stream_maps.get(sink.stream_name, [])
+        return (
+            len(stream_maps) == 1
+            and type(stream_maps[0]) is SameRecordTransform
+            and stream_maps[0].stream_alias == sink.stream_name
+            and not stream_maps[0].flattening_enabled
+            and not sink.include_sdc_metadata_properties
+        )
+
+    def _process_record_message(self, message_dict: dict) -> None:
+        """As the SDK's; a record that nothing changes on its way goes straight into its
+        sink's batch, which is checked as a whole before it is sent (see ``sinks``)."""
+        sink = self._unmapped_sinks.get(message_dict.get("stream"))  # type: ignore[arg-type]
+        record = message_dict.get("record")
+        if sink is None or type(record) is not dict:
+            super()._process_record_message(message_dict)
+            return
+        if sink.take(record):
+            self.drain_one(sink)
+        self._handle_max_record_age()
 
     def _process_state_message(self, message_dict: dict) -> None:
         """Keep the STATE; pass it on at once when no record before it is still buffered."""
@@ -160,8 +189,7 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
             self._write_state_message(self._latest_state)
 
     def _write_state_message(self, state: dict) -> None:
-        """Once every batch handed over is acknowledged, write a STATE not written already."""
-        self.sender.flush()
+        """Write a STATE not written already (every batch before it is delivered by now)."""
         if state == self._last_state_written:
             return
         super()._write_state_message(state)
