@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import requests
 
@@ -65,14 +66,16 @@ class StreamDelivery:
                 return
             self._give_up(batch, reason)
 
+    @cached_property
+    def _template(self) -> requests.PreparedRequest:
+        """Method, URL, headers and auth of every request of the stream, prepared once."""
+        headers = {"Content-Type": "application/json", **self.headers}
+        return self.client.prepare(requests.Request(self.method, self.url, headers=headers))
+
     def _send(self, batch: Batch) -> None:
         body = batch.body(self.wrap_key)
-        headers = {
-            "Content-Type": "application/json",
-            **self.headers,
-            "Idempotency-Key": batch.idempotency_key(body),
-        }
-        self.client.send(requests.Request(self.method, self.url, data=body, headers=headers))
+        key = {"Idempotency-Key": batch.idempotency_key(body)}
+        self.client.send(self.client.with_body(self._template, body, key))
 
     def _give_up(self, batch: Batch, reason: str) -> None:
         what = batch.span

@@ -223,3 +223,16 @@ def test_state_is_passed_on_as_soon_as_its_records_are_acknowledged(
     assert time.monotonic() - started < 60
     # {"n": 1} arrives while record 1 is buffered; {"n": 2} right after batch [1, 2] is acked.
     assert result.stdout.decode().splitlines() == ['{"n": 2}', '{"n": 3}']
+
+
+def test_cookies_the_server_sets_go_with_later_batches(sink: SinkServer, tmp_path: Path):
+    sticky = Response(status=200)
+    sticky.set_cookie("route", "node-7")
+    sink.then(sticky)
+
+    result = _run(sink, tmp_path, singer_input("s", range(3)), batch_size=1)
+
+    assert result.returncode == 0, result.stderr.decode()
+    assert [r.headers.get("Cookie") for r in sink.received] == [None, "route=node-7",
+                                                                 "route=node-7"]
+    assert len({r.headers["Idempotency-Key"] for r in sink.received}) == 3
