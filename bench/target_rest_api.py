@@ -21,6 +21,7 @@ import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from statistics import median
 
 BIN = Path(sys.executable).parent
 BATCH = 100
@@ -129,6 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--full", action="store_true", help="also measure RSS at 1M records")
+    parser.add_argument("--rounds", type=int, default=5, help="runs of each, alternating")
     parser.add_argument("--serve", metavar="PORT_FILE", help=argparse.SUPPRESS)
     parser.add_argument("--baseline", nargs=2, metavar=("URL", "INPUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -160,13 +162,18 @@ def main() -> None:
         n = args.records
         data = work / f"input-{n}.jsonl"
         run_target(n)  # warm-up: file cache, .pyc
-        target_wall, target_cpu, _ = run_target(n)
-        sink_records(url, reset=True)
-        base_wall, base_cpu, _ = timed([sys.executable, __file__, "--baseline", url, str(data)],
-                                       data)
-        assert sink_records(url) == n
+        targets, baselines = [], []
+        for _ in range(args.rounds):  # alternate, so that a busy moment hits both
+            targets.append(run_target(n))
+            sink_records(url, reset=True)
+            baselines.append(timed([sys.executable, __file__, "--baseline", url, str(data)],
+                                   data))
+            assert sink_records(url) == n
+        target_wall, target_cpu = median(t[0] for t in targets), median(t[1] for t in targets)
+        base_wall, base_cpu = median(b[0] for b in baselines), median(b[1] for b in baselines)
         startup_wall, startup_cpu, _ = run_target(0)
-        print(f"{n:,} records in batches of {BATCH}; whole processes, start-up included")
+        print(f"{n:,} records in batches of {BATCH}; whole processes, start-up included; "
+              f"median of {args.rounds} alternating runs")
         print(f"{'':22}{'records/s':>10} {'wall s':>7} {'CPU s':>7}")
         print(f"{'target-rest-api':22}{n / target_wall:>10,.0f} {target_wall:>7.2f} "
               f"{target_cpu:>7.2f}")
