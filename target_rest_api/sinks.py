@@ -73,14 +73,17 @@ class RestApiSink(BatchSink):
         # Private SDK hook on the per-record path, deferred to the batch.
 
     def process_batch(self, context: dict[str, Any]) -> None:
-        """Check the buffered records, then send them as one request (split only if the
-        server says 413); return once they are delivered or dead-lettered."""
+        """Check the buffered records (and those of a BATCH message's file, which the SDK
+        hands over whole in ``context``), then send them ``batch_size`` per request; return
+        once each request is delivered or dead-lettered (split only if the server says 413).
+        """
         records, self._records = self._records, []
+        records.extend(context.get("records", ()))
         if self._uncounted:
             self.record_counter_metric.increment(self._uncounted)
             self._uncounted = 0
-        if not records:
-            return
-        first = self._target.claim_positions(self.stream_name, len(records))
-        self.checks.apply(records, first)
-        self.delivery.deliver(Batch(self.stream_name, first, records))
+        for start in range(0, len(records), self.max_size):
+            chunk = records[start : start + self.max_size]
+            first = self._target.claim_positions(self.stream_name, len(chunk))
+            self.checks.apply(chunk, first)
+            self.delivery.deliver(Batch(self.stream_name, first, chunk))

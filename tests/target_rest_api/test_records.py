@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -94,3 +95,27 @@ def test_fields_without_schema_are_sent_and_warned_about_once(sink: SinkServer, 
     assert result.returncode == 0, result.stderr.decode()
     assert sink.batches() == [[{"id": i, "extra": i} for i in range(3)]]
     assert result.stderr.decode().count("No schema for field 'extra' of stream 's'") == 1
+
+
+def test_a_batch_file_is_checked_and_sent_batch_size_per_request(
+    sink: SinkServer, tmp_path: Path
+):
+    batch_file = tmp_path / "people-0001.jsonl.gz"
+    with gzip.open(batch_file, "wt", encoding="utf-8") as out:
+        for i in range(250):
+            out.write(json.dumps({"id": i, "updated_at": "2025-01-02 03:04:05+00:00"}) + "\n")
+    batch = {"type": "BATCH", "stream": "s", "manifest": [batch_file.as_uri()],
+             "encoding": {"format": "jsonl", "compression": "gzip"}}
+    stdin = "\n".join([schema_line("s"), record_line("s", {"id": -1}), json.dumps(batch),
+                       state_line({"done": 1})]) + "\n"
+
+    result = run_plugin("target-rest-api", {"url": sink.url(), "batch_size": 100}, tmp_path,
+                        stdin=stdin)
+
+    assert result.returncode == 0, result.stderr.decode()
+    assert [len(batch) for batch in sink.batches()] == [100, 100, 51]
+    assert sink.ids() == list(range(-1, 250))
+    assert {r.get("updated_at") for batch in sink.batches() for r in batch} == {
+        None, "2025-01-02T03:04:05Z"
+    }
+    assert result.stdout.decode().splitlines() == ['{"done": 1}']
