@@ -21,7 +21,7 @@ DEFAULT_BATCH_SIZE = 100
 class RestApiSink(BatchSink):
     """One stream's records, sent in arrival order, ``batch_size`` per request.
 
-    Records are checked a batch at a time, just before the batch is handed over (see
+    Records are checked a batch at a time, just before the batch is sent (see
     ``validation``), not one by one as the SDK would: the SDK's per-record checks are
     turned into no-ops here.
     """
@@ -36,7 +36,7 @@ class RestApiSink(BatchSink):
         super().__init__(target, stream_name, schema, key_properties)
         self._target = target
         self._records: list[dict] = []
-        self._uncounted = 0
+        self._uncounted = 0  # records come in by ``take``, not yet in the record_count metric
         self.checks = BatchChecks(
             stream_name,
             self.schema,
