@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,14 @@ def singer_messages(stdout: bytes) -> list[dict]:
 def canaries() -> tuple[str, ...]:
     """The canary secret values; use them as credentials so leaks are caught."""
     return CANARIES
+
+
+def assert_drain_gave_up(outcome: tuple[int, list[dict], str], started: float,
+                         within: float, deadline: int = 1) -> None:
+    """A drain that outlived ``drain_deadline``: the plugin ended within ``within`` seconds
+    of the signal sent at ``started``, with exit 1, no STATE and the reason logged."""
+    returncode, states, stderr = outcome
+    assert time.monotonic() - started < within
+    assert returncode == 1, stderr
+    assert states == []
+    assert f"not delivered within {deadline} s of SIGTERM" in stderr

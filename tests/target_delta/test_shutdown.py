@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from tests.conftest import CANARY_TOKEN, RunningPlugin
+from tests.conftest import CANARY_TOKEN, RunningPlugin, assert_drain_gave_up
 from tests.target_delta.conftest import REGION, lines, record_msg, rows, schema_msg, state_msg
 
 SETTLE = 1.5
@@ -160,14 +160,11 @@ def test_drain_over_its_deadline_exits_non_zero_without_state(tmp_path, s3_endpo
         target.write(BUFFERED)
         started = time.monotonic()
         target.signal(signal.SIGTERM)
-        returncode, states, stderr = target.finish(timeout=20)
+        outcome = target.finish(timeout=20)
     finally:
         proxy.close()
 
-    assert time.monotonic() - started < 10
-    assert returncode == 1, stderr
-    assert states == []
-    assert "not delivered within 1 s of SIGTERM" in stderr
+    assert_drain_gave_up(outcome, started, within=10)
 
 
 def test_signal_during_an_overwrite_keeps_the_previous_version_and_writes_no_state(tmp_path):
