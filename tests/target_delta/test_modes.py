@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 from contextlib import redirect_stdout
@@ -107,6 +108,23 @@ def test_append_commits_each_batch_and_keeps_earlier_runs(tmp_path):
     _run(config, {4: "d"})
     assert version(path) == 2
     assert [r["id"] for r in rows(path)] == [1, 2, 3, 4]
+
+
+def test_a_batch_file_is_written_with_the_records_around_it(tmp_path):
+    batch_file = tmp_path / "people-0001.jsonl.gz"
+    with gzip.open(batch_file, "wt", encoding="utf-8") as out:
+        out.writelines(json.dumps({"id": i, "name": f"n{i}"}) + "\n" for i in range(2, 6))
+    batch = {"type": "BATCH", "stream": "people", "manifest": [batch_file.as_uri()],
+             "encoding": {"format": "jsonl", "compression": "gzip"}}
+    path = tmp_path / "t"
+
+    states = run_target({"path": str(path), "mode": "append"},
+                        [schema_msg("people", PROPS), *_people({1: "a"}), batch,
+                         state_msg({"done": 1})])
+
+    assert states == [{"done": 1}]
+    assert rows(path) == [{"id": 1, "name": "a"}] + [{"id": i, "name": f"n{i}"}
+                                                     for i in range(2, 6)]
 
 
 def test_state_is_written_only_after_the_commit_holding_every_record_before_it(tmp_path):
