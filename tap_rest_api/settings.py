@@ -12,6 +12,7 @@ from rest_connector.errors import ConfigError
 from rest_connector.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
 from rest_connector.settings import AUTH, HEADERS, MAX_RESPONSE_BYTES, RATE_LIMIT, TIMEOUT
 from tap_rest_api.pagination import PAGINATION_TYPES, PaginationSettings
+from tap_rest_api.parents import ParentLink
 
 HTTP_METHODS = ("GET", "POST")
 _SCALAR = th.AnyOf(th.StringType, th.IntegerType, th.NumberType, th.BooleanType)
@@ -84,6 +85,12 @@ STREAM = th.ObjectType(
     INCREMENTAL,
     TIMEOUT,
     MAX_RESPONSE_BYTES,
+    th.Property("parent", th.StringType,
+                description="Stream whose records this one is requested for, once each, "
+                            "filling {parent.<dot path>} placeholders"),
+    th.Property("include_from_parent", th.ArrayType(th.StringType),
+                description="Parent fields (dot paths) copied into each record as "
+                            "_<parent>_<path>"),
 )
 
 CONFIG_SCHEMA = forbid_unknown_keys(
@@ -137,6 +144,7 @@ class StreamSettings:
     incremental: Incremental | None = None
     timeout: float = DEFAULT_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    parent_link: ParentLink | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any], index: int) -> StreamSettings:
@@ -165,6 +173,7 @@ class StreamSettings:
             max_response_bytes=int(
                 _first(stream, config, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
             ),
+            parent_link=ParentLink.of(stream),
         )
 
 

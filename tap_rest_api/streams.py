@@ -20,6 +20,7 @@ from rest_connector.http import HttpClient
 from rest_connector.retry import RetryPolicy
 from tap_rest_api.inference import InferredSchema
 from tap_rest_api.pagination import GuardedPaginator, build_paginator
+from tap_rest_api.parents import ParentLink
 from tap_rest_api.records import PageReader
 from tap_rest_api.schema import DeclaredRecords, declared_schema
 from tap_rest_api.settings import StreamSettings
@@ -61,9 +62,39 @@ class RestApiStream(RESTStream):
         self._paginator: GuardedPaginator | None = None
         self._deselection: bool | None = None
         self._prefetched: tuple[tuple[str | None, Any], requests.Response] | None = None
+        self._reading_ahead = False
+        self._sample: list[dict[str, Any]] | None = None
+        self._declared_records: DeclaredRecords | None = None
+        self._inferred: InferredSchema | None = None
+        self._written_schema: dict[str, Any] | None = None
+        self.declared_schema = declared
         if settings.incremental is not None:
             self._check_replication_key(declared)
             self.replication_key = settings.incremental.replication_key
+        self.link: ParentLink | None = settings.parent_link
+        self.parent_stream: RestApiStream | None = None
+        self._from_parent: dict[str, Any] = {}
+        self._context_only_fields: tuple[str, ...] = ()
+        if self.link is not None:
+            # Incremental children keep a bookmark per parent; others need no partitions.
+            self.state_partitioning_keys = (
+                self.link.placeholder_fields if settings.incremental is not None else ())
+            self._context_only_fields = tuple(
+                name for name in self.state_partitioning_keys
+                if name not in self.link.included_fields)
+
+    def attach_to(self, parent: RestApiStream) -> None:
+        """Make this stream a child of ``parent``: synced once per parent record (the SDK's
+        parent/child mechanism, wired here because every stream shares one class)."""
+        self.parent_stream = parent
+        self.parent_stream_type = type(parent)
+        parent.child_streams.append(self)
+        if self.declared_schema is None:
+            return
+        properties = self.declared_schema["properties"]
+        for path, name in zip(self.link.included, self.link.included_fields, strict=True):
+            if name not in properties:  # typed as the parent declares it (checked beforehand)
+                properties[name] = copy.deepcopy(parent.declared_schema["properties"][path])
 
     def _check_replication_key(self, declared: dict[str, Any] | None) -> None:
         key = self.settings.incremental.replication_key
@@ -97,14 +128,8 @@ class RestApiStream(RESTStream):
         return self._schema
 
     def _infer_from_first_page(self) -> dict[str, Any]:
-        records = self.request_records(None)
-        try:
-            next(iter(records), None)
-        finally:
-            records.close()
         inferred = InferredSchema()
-        if self._reader.pages_read:
-            inferred.observe_page(self._reader.last_page.records)
+        inferred.observe_page(self.sample_records())
         schema = inferred.schema
         if self.settings.incremental is not None:
             # A bookmark field absent from the first page: any scalar fits until typed.
@@ -113,6 +138,34 @@ class RestApiStream(RESTStream):
                 {"type": ["string", "integer", "number", "null"]},
             )
         return schema
+
+    def sample_records(self) -> list[dict[str, Any]]:
+        """The records of the first page a sync reads, read ahead once (to infer a schema).
+
+        A child's sample is read for its parent's first sample record, with the included
+        fields; a child of a parent without records has none. The sync gets the same
+        response again instead of a second request.
+        """
+        if self._sample is None:
+            context = None
+            if self.parent_stream is not None:
+                parents = self.parent_stream.sample_records()
+                if not parents:
+                    self._sample = []
+                    return self._sample
+                context = self.preprocess_context(dict(parents[0]))
+            self._reading_ahead = True
+            try:
+                records = self.request_records(context)
+                try:
+                    next(iter(records), None)
+                finally:
+                    records.close()
+            finally:
+                self._reading_ahead = False
+            page = self._reader.last_page.records if self._reader.pages_read else []
+            self._sample = [{**record, **self._from_parent} for record in page]
+        return self._sample
 
     # -- requests -------------------------------------------------------------------------
 
@@ -132,8 +185,10 @@ class RestApiStream(RESTStream):
         return int(self.settings.timeout) or 1
 
     def get_url(self, context: dict | None) -> str:
-        """The endpoint's URL as configured."""
-        return self.settings.url
+        """The endpoint's URL as configured; a child's with the parent's values filled in."""
+        if self.link is None or context is None:
+            return self.settings.url
+        return self.link.fill_url(self.settings.url, context)
 
     def get_new_paginator(self) -> GuardedPaginator | None:
         """A fresh paginator and page reader for one sync."""
@@ -146,14 +201,19 @@ class RestApiStream(RESTStream):
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """The request for one page: method, headers, params, body, then the page token."""
+        context = page.stream_context
         request = HTTPRequest(
-            url=self.settings.url,
+            url=self.get_url(context),
             method=self.settings.method,
             headers=self.http_headers,
             params=dict(self.settings.params or {}),
             data=copy.deepcopy(self.settings.body),
         )
-        self._add_bookmark(request, page.stream_context)
+        if self.link is not None and context is not None:
+            request.headers = self.link.fill_params(request.headers, context)
+            request.params = self.link.fill_params(request.params, context)
+            request.data = self.link.fill_body(request.data, context)
+        self._add_bookmark(request, context)
         if self._paginator is not None:
             self._paginator.update_request(request, page.next_page_token)
         return request
@@ -163,7 +223,7 @@ class RestApiStream(RESTStream):
         if incremental is None:
             return
         value = None
-        if self._schema is not None:  # no state is read while inferring the schema
+        if not self._reading_ahead:  # state is not loaded yet when the schema is inferred
             value = self.get_starting_replication_key_value(context)
         if value is None:
             value = incremental.start_value
@@ -189,7 +249,7 @@ class RestApiStream(RESTStream):
                 return prefetched[1]
             with self._tap.stop_gate.waiting():
                 response = retrying(prepared, context)
-            if self._schema is None:
+            if self._reading_ahead:
                 self._prefetched = (key, response)
             return response
 
@@ -207,31 +267,56 @@ class RestApiStream(RESTStream):
         return self._reader.read(response).records
 
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
-        """Records held to the declared schema, or widening the inferred one as they come."""
+        """Records held to the declared schema, or widening the inferred one as they come.
+
+        A child stream's records get the included parent fields first; its schema carries on
+        from one parent's records to the next.
+        """
+        from_parent = self._from_parent
         if not self.schema_is_inferred:
-            declared = DeclaredRecords(self.name, self.schema, self.logger, self.primary_keys)
+            if self._declared_records is None:
+                self._declared_records = DeclaredRecords(
+                    self.name, self.schema, self.logger, self.primary_keys)
             for record in self.request_records(context):
-                yield declared.conform(record, self._reader.pages_read)
+                if from_parent:
+                    record.update(from_parent)
+                yield self._declared_records.conform(record, self._reader.pages_read)
             return
-        inferred: InferredSchema | None = None
         for record in self.request_records(context):
-            if inferred is None:
-                inferred = InferredSchema()
-                inferred.observe_page(self._reader.last_page.records)
-                if inferred.schema != self.schema:
-                    self._announce_schema(inferred.schema)
-            elif inferred.fit(record):
-                self._announce_schema(inferred.schema)
+            if self._inferred is None:
+                self._inferred = InferredSchema()
+                page = self._reader.last_page.records
+                for each in page:
+                    each.update(from_parent)
+                self._inferred.observe_page(page)
+                if self._inferred.schema != self.schema:
+                    self._announce_schema(self._inferred.schema)
+            else:
+                if from_parent:
+                    record.update(from_parent)
+                if self._inferred.fit(record):
+                    self._announce_schema(self._inferred.schema)
             yield record
+
+    # -- parent and child streams -----------------------------------------------------------
+
+    def preprocess_context(self, context: dict) -> dict:
+        """A child's context for one parent record (the SDK passes the record itself): the
+        placeholder values. The included fields are kept aside for this sync's records, so
+        an incremental child's context is exactly its state partition."""
+        parent = self.parent_stream
+        self._from_parent = self.link.included_values(context)
+        return self.link.context(context, parent.primary_keys if parent else ())
 
     # -- the per-record path ----------------------------------------------------------------
 
     def generate_child_contexts(
         self, record: dict[str, Any], context: dict | None
     ) -> Iterable[dict | None]:
-        """No child streams: nothing to derive from each record."""
+        """The record itself, from which each child takes what it needs; nothing for a stream
+        without children (the common case: no per-record work)."""
         if self.child_streams:
-            yield from super().generate_child_contexts(record, context)
+            yield record
 
     def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[RecordMessage]:
         """The SDK's record step without its per-record costs we do not need.
@@ -240,6 +325,11 @@ class RestApiStream(RESTStream):
         no conformance pass; deselected properties are removed only when the catalog deselects
         any; ``time_extracted`` is the time the page was received.
         """
+        for name in self._context_only_fields:
+            # The SDK copies an incremental child's partition (its placeholder values) into
+            # each record; only ``include_from_parent`` fields belong there.
+            if name not in self.schema["properties"]:
+                record.pop(name, None)
         if self._deselects_properties():
             pop_deselected_record_properties(record, self.schema, self.mask)
         extracted_at = self._reader.last_received_at
@@ -250,6 +340,13 @@ class RestApiStream(RESTStream):
                     stream=stream_map.stream_alias, record=mapped,
                     version=self._stream_version, time_extracted=extracted_at,
                 )
+
+    def _write_schema_message(self) -> None:
+        """SCHEMA when it changed: the SDK writes it at every ``sync``, which for a child is
+        once per parent record."""
+        if self._written_schema != self.schema:
+            self._written_schema = copy.deepcopy(self.schema)
+            super()._write_schema_message()
 
     def _deselects_properties(self) -> bool:
         if self._deselection is None:

@@ -15,6 +15,7 @@ from rest_connector.errors import ConfigError
 from rest_connector.redact import install_log_redaction
 from tap_rest_api.interrupt import StopGate, StopRequested
 from tap_rest_api.output import BufferedMsgSpecWriter
+from tap_rest_api.parents import link_problems
 from tap_rest_api.settings import CONFIG_SCHEMA, StreamSettings, check_unique_names
 from tap_rest_api.streams import RestApiStream
 
@@ -41,6 +42,7 @@ class TapRestApi(StrictConfigMixin, Tap):
             check_unique_names(self.config)
         except ConfigError as error:
             problems.append(str(error))
+        problems += [str(problem) for problem in link_problems(self.config["streams"])]
         for index in range(len(self.config["streams"])):
             try:
                 streams.append(RestApiStream(self, StreamSettings.from_config(self.config, index)))
@@ -48,6 +50,7 @@ class TapRestApi(StrictConfigMixin, Tap):
                 problems.append(str(error))
         if problems:
             raise ConfigValidationError("Config validation failed", errors=problems)
+        _attach_children(streams)
         return streams
 
 
@@ -66,6 +69,19 @@ class TapRestApi(StrictConfigMixin, Tap):
             self.state_writer.write_state(self.state)
             self.logger.warning("Stopped: final STATE written; exiting with %d", stop.exit_code)
             sys.exit(stop.exit_code)
+
+
+def _attach_children(streams: list[RestApiStream]) -> None:
+    """Wire each child to its parent, parents first (a declared child's included fields take
+    their types from its parent's schema, which may hold fields included from its own)."""
+    by_name = {stream.name: stream for stream in streams}
+
+    def depth(stream: RestApiStream) -> int:
+        return 0 if stream.link is None else 1 + depth(by_name[stream.link.parent])
+
+    for stream in sorted(streams, key=depth):
+        if stream.link is not None:
+            stream.attach_to(by_name[stream.link.parent])
 
 
 if __name__ == "__main__":
