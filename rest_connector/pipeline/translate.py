@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from rest_connector.config import find_problems, secret_fields
+from rest_connector.config import SettingsProblem, find_problems, secret_fields
 from rest_connector.pipeline.load import LoadedYaml, load_yaml
 from rest_connector.pipeline.problems import PipelineError, PipelineProblem, YamlPath
 from rest_connector.pipeline.render import render_templates
@@ -157,6 +157,17 @@ def _non_json_values(value: Any, path: YamlPath) -> list[YamlPath]:
     return []
 
 
+def _plugin_problems(plugin: PluginSettings) -> list[SettingsProblem]:
+    """The plugin's own checks: its settings schema and, for the tap, how inputs link as
+    parent and child (imported here, like the plugin classes, only when needed)."""
+    problems = find_problems(plugin.settings, plugin_schema(plugin.executable))
+    if plugin.executable == TAP:
+        from tap_rest_api.parents import link_problems
+
+        problems += link_problems(plugin.settings["streams"])
+    return problems
+
+
 def _check(plugin: PluginSettings, document: LoadedYaml,
            skip: set[YamlPath]) -> list[PipelineProblem]:
     problems: list[PipelineProblem] = []
@@ -168,7 +179,7 @@ def _check(plugin: PluginSettings, document: LoadedYaml,
             f'YAML reads the unquoted {raw} as a date, not a string: write "{raw}" in quotes'))
     secrets = {path for path, _ in secret_fields(plugin.settings,
                                                  plugin_schema(plugin.executable))}
-    for problem in find_problems(plugin.settings, plugin_schema(plugin.executable)):
+    for problem in _plugin_problems(plugin):
         yaml_path = plugin.yaml_path(problem.path)
         if yaml_path in dates or any(yaml_path[: len(s)] == s for s in skip):
             continue

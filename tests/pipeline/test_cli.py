@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import time
+from pathlib import Path
 
 import requests
 import yaml
@@ -110,3 +111,19 @@ def test_sandbox_command_serves_until_interrupted():
     finally:
         server.send_signal(signal.SIGINT)
         assert server.wait(timeout=10) == 0
+
+
+def test_validate_checks_parent_and_child_inputs(tmp_path):
+    example = (Path(__file__).resolve().parents[2] / "examples" / "github_issues.yml").read_text()
+    env = {"GITHUB_ORG": "acme", "GITHUB_TOKEN": CANARY_TOKEN}
+    good = tmp_path / "good.yml"
+    good.write_text(example)
+    ok = cli("validate", str(good), env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "inputs: repos, issues" in ok.stdout
+    bad = tmp_path / "bad.yml"
+    bad.write_text(example.replace("parent: repos", "parent: repositories"))
+    failed = cli("validate", str(bad), env=env)
+    assert failed.returncode == 1
+    assert "line 26: CONFIG.inputs.issues.parent: 'repositories' is not a stream of this " \
+           "config" in failed.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rest_connector.pipeline.problems import PipelineError
@@ -9,6 +11,7 @@ from rest_connector.pipeline.translate import translate
 from tests.conftest import CANARY_TOKEN, assert_no_canary
 from tests.pipeline.conftest import CRM_INPUT
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 GOOD = CRM_INPUT + """\
       pagination:
         type: next_link
@@ -128,3 +131,64 @@ def test_envelope_problems(write_pipeline):
         "line 4: CONFIG.extra: unknown setting "
         "(expected one of: inputs, transform, outputs)",
     ]
+
+
+PARENT_CHILD = """\
+CONFIG:
+  inputs:
+    repos:
+      format: rest_api
+      url: "{{ env.API }}/orgs/acme/repos"
+      schema:
+        - {name: id, type: integer}
+        - {name: name, type: string}
+    issues:
+      format: rest_api
+      parent: repos
+      url: "{{ env.API }}/repos/{parent.name}/issues"
+      include_from_parent: [id]
+      params:
+        since: "{parent.id}"
+  outputs:
+    lake:
+      format: delta
+      path: /tmp/lake/{stream}
+"""
+
+
+def test_parent_placeholders_survive_jinja_and_reach_the_tap(write_pipeline):
+    pipeline = translate(write_pipeline(PARENT_CHILD), env={"API": "http://h"})
+    issues = pipeline.tap.settings["streams"][1]
+    assert issues["url"] == "http://h/repos/{parent.name}/issues"
+    assert (issues["parent"], issues["include_from_parent"]) == ("repos", ["id"])
+    assert issues["params"] == {"since": "{parent.id}"}
+
+
+def test_parent_child_mistakes_are_named_with_their_lines(write_pipeline):
+    text = (PARENT_CHILD.replace("parent: repos", "parent: repo")
+            .replace("        since: \"{parent.id}\"", "        since: \"{parent.}\""))
+    assert problems(write_pipeline, text, env={"API": "http://h"}) == [
+        "line 11: CONFIG.inputs.issues.parent: 'repo' is not a stream of this config — did you "
+        "mean 'repos'?",
+        "line 15: CONFIG.inputs.issues.params.since: {parent.} is not a placeholder: expected "
+        "{parent.<dot path>}, such as {parent.id} or {parent.owner.login}",
+    ]
+    text = (PARENT_CHILD.replace("include_from_parent: [id]", "include_from_parent: [owner]")
+            .replace('url: "{{ env.API }}/orgs/acme/repos"',
+                     'url: "{{ env.API }}/x/{parent._issues_id}"\n      parent: issues'))
+    assert problems(write_pipeline, text, env={"API": "http://h"}) == [
+        "line 6: CONFIG.inputs.repos.parent: 'repos' → 'issues' → 'repos' is a cycle: a stream "
+        "cannot be its own ancestor",
+        "line 14: CONFIG.inputs.issues.include_from_parent[0]: 'owner': 'repos' declares no "
+        "field 'owner'",
+    ]
+
+
+def test_the_parent_child_example_validates():
+    pipeline = translate(EXAMPLES / "github_issues.yml",
+                         env={"GITHUB_ORG": "acme", "GITHUB_TOKEN": CANARY_TOKEN})
+    repos, issues = pipeline.tap.settings["streams"]
+    assert repos["url"] == "https://api.github.com/orgs/acme/repos"
+    assert issues["url"] == ("https://api.github.com/repos/{parent.owner.login}/{parent.name}"
+                             "/issues")
+    assert issues["parent"] == "repos"
