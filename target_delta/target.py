@@ -220,7 +220,7 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
         For a stream without stream maps, flattening or metadata columns, the SDK would copy
         the record, pass it through the identity map, pop absent ``_sdc_*`` keys and parse
         date-times into objects that Arrow then converts back; columns are converted a batch
-        at a time instead (``target_delta.convert``). Validation (if enabled), the key
+        at a time instead (``rest_connector.arrow.convert``). Validation (if enabled), the key
         properties check, counters and drains are kept.
         """
         sink = self._direct_sinks.get(message_dict.get("stream"))  # type: ignore[arg-type]
