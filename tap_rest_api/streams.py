@@ -11,6 +11,7 @@ import requests
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -67,6 +68,7 @@ class RestApiStream(RESTStream):
         self._declared_records: DeclaredRecords | None = None
         self._inferred: InferredSchema | None = None
         self._written_schema: dict[str, Any] | None = None
+        self._opened = False
         self.declared_schema = declared
         if settings.incremental is not None:
             self._check_replication_key(declared)
@@ -267,6 +269,16 @@ class RestApiStream(RESTStream):
         return self._reader.read(response).records
 
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+        """Every record of the stream, then its completion mark (see ``_write_completion``).
+
+        A child stream is read once per parent record: its completion comes with its
+        root's, after the last parent's children.
+        """
+        yield from self._conformed_records(context)
+        if self.parent_stream is None:
+            self._write_completion()
+
+    def _conformed_records(self, context: dict | None) -> Iterator[dict[str, Any]]:
         """Records held to the declared schema, or widening the inferred one as they come.
 
         A child stream's records get the included parent fields first; its schema carries on
@@ -308,6 +320,61 @@ class RestApiStream(RESTStream):
         self._from_parent = self.link.included_values(context)
         return self.link.context(context, parent.primary_keys if parent else ())
 
+    # -- completion -------------------------------------------------------------------------
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """On unless the settings turn it off (the SDK's default is off).
+
+        Off for a child of an incremental stream (at any level): it is read only for the parent
+        records of this run, so its read is never the whole table.
+        """
+        parent = self.parent_stream
+        while parent is not None:
+            if parent.replication_method != REPLICATION_FULL_TABLE:
+                return False
+            parent = parent.parent_stream
+        return bool(self.config.get("emit_activate_version_messages", True))
+
+    def _write_completion(self) -> None:
+        """After the last record of a full-table stream, ACTIVATE_VERSION again; then the same
+        for its descendants, read once per parent record, which complete with it.
+
+        The SDK writes the opening ACTIVATE_VERSION (before the records) but no closing one.
+        The closing one is what tells a target the read completed: a table replacement is
+        committed on it, so a tap that fails midway (no closing mark) replaces nothing.
+        """
+        for stream in (self, *self.descendent_streams):
+            if (
+                stream.selected
+                and stream.replication_method == REPLICATION_FULL_TABLE
+                and stream.emit_activate_version_messages
+                and (stream._stream_version is not None or stream is not self)
+            ):
+                stream._write_closing_mark()
+
+    def _write_closing_mark(self) -> None:
+        if self._stream_version is None:
+            # A child without parent records this run: its read is complete, and empty.
+            self._write_schema_message()
+            self._stream_version = self._initialized_at // 1000  # as the SDK's ``sync`` does
+            self._write_activate_version_message(self._stream_version)
+        super()._write_activate_version_message(self._stream_version)
+
+    def _write_activate_version_message(self, full_table_version: int) -> None:
+        """The opening mark, once per run: the SDK writes it at every ``sync``, which for a
+        child stream is once per parent record (the closing one: ``_write_closing_mark``)."""
+        if not self._opened:
+            self._opened = True
+            super()._write_activate_version_message(full_table_version)
+
+    def _write_schema_message(self) -> None:
+        """SCHEMA when it changed: the SDK writes it at every ``sync``, which for a child is
+        once per parent record."""
+        if self._written_schema != self.schema:
+            self._written_schema = copy.deepcopy(self.schema)
+            super()._write_schema_message()
+
     # -- the per-record path ----------------------------------------------------------------
 
     def generate_child_contexts(
@@ -340,13 +407,6 @@ class RestApiStream(RESTStream):
                     stream=stream_map.stream_alias, record=mapped,
                     version=self._stream_version, time_extracted=extracted_at,
                 )
-
-    def _write_schema_message(self) -> None:
-        """SCHEMA when it changed: the SDK writes it at every ``sync``, which for a child is
-        once per parent record."""
-        if self._written_schema != self.schema:
-            self._written_schema = copy.deepcopy(self.schema)
-            super()._write_schema_message()
 
     def _deselects_properties(self) -> bool:
         if self._deselection is None:

@@ -284,3 +284,47 @@ def test_placeholders_fill_params_headers_and_body(httpserver, tap):
     assert seen == [("acme/web", "1", {"repo_id": 1, "filter": {"text": "in web"}}),
                     ("acme/api docs/v2", "2",
                      {"repo_id": 2, "filter": {"text": "in api docs/v2"}})]
+
+
+def _kinds(run, name: str) -> list[str]:
+    return [m["type"] for m in run.messages if m.get("stream") == name]
+
+
+def test_children_open_once_and_complete_once_after_the_last_parents_children(
+        api, httpserver, tap):
+    comments = stream("comments", httpserver.url_for(
+        "/repos/{parent._repos_owner_login}/{parent._repos_name}/issues/{parent.number}"
+        "/comments"), parent="issues")
+    child = issues(httpserver)
+    child["include_from_parent"] = ["owner.login", "name"]
+    run = tap({"streams": [repos(httpserver), child, comments]})
+    assert run.returncode == 0, run.stderr
+    assert _kinds(run, "issues") == ["SCHEMA", "ACTIVATE_VERSION", *["RECORD"] * 4,
+                                     "ACTIVATE_VERSION"]
+    assert _kinds(run, "comments") == ["SCHEMA", "ACTIVATE_VERSION", *["RECORD"] * 4,
+                                       "ACTIVATE_VERSION"]
+    streams = [(m["type"], m.get("stream")) for m in run.messages if m["type"] != "STATE"]
+    last_record = max(i for i, (kind, _) in enumerate(streams) if kind == "RECORD")
+    assert sorted(streams[last_record + 1:]) == [("ACTIVATE_VERSION", name) for name in
+                                                 ("comments", "issues", "repos")]
+    versions = {m["version"] for m in run.messages if m["type"] in ("RECORD",
+                                                                    "ACTIVATE_VERSION")}
+    assert len(versions) == 1
+
+
+def test_a_child_of_a_parent_without_records_still_completes_empty(httpserver, tap):
+    httpserver.expect_request("/orgs/acme/repos").respond_with_json([])
+    child = issues(httpserver, schema=[{"name": "number", "type": "integer"},
+                                       {"name": "_repos_owner_login", "type": "string"}])
+    run = tap({"streams": [repos(httpserver, schema=REPO_FIELDS), child]})
+    assert run.returncode == 0, run.stderr
+    assert _kinds(run, "issues") == ["SCHEMA", "ACTIVATE_VERSION", "ACTIVATE_VERSION"]
+    assert [request.path for request, _ in httpserver.log] == ["/orgs/acme/repos"]
+
+
+def test_a_child_of_an_incremental_parent_sends_no_marks(api, httpserver, tap):
+    parent = repos(httpserver, incremental={"replication_key": "id", "param": "min_id"})
+    run = tap({"streams": [parent, issues(httpserver)]})
+    assert run.returncode == 0, run.stderr
+    assert len(run.records("issues")) == 4
+    assert run.of_type("ACTIVATE_VERSION") == []  # it reads only this run's parents' children
