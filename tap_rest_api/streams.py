@@ -69,6 +69,7 @@ class RestApiStream(RESTStream):
         self._inferred: InferredSchema | None = None
         self._written_schema: dict[str, Any] | None = None
         self._opened = False
+        self._records_since_state = 0
         self.declared_schema = declared
         if settings.incremental is not None:
             self._check_replication_key(declared)
@@ -392,6 +393,7 @@ class RestApiStream(RESTStream):
         no conformance pass; deselected properties are removed only when the catalog deselects
         any; ``time_extracted`` is the time the page was received.
         """
+        self._records_since_state += 1
         for name in self._context_only_fields:
             # The SDK copies an incremental child's partition (its placeholder values) into
             # each record; only ``include_from_parent`` fields belong there.
@@ -407,6 +409,22 @@ class RestApiStream(RESTStream):
                     stream=stream_map.stream_alias, record=mapped,
                     version=self._stream_version, time_extracted=extracted_at,
                 )
+
+    def _write_state_message(self) -> None:
+        """STATE; for a child stream only every ``STATE_MSG_FREQUENCY`` of its records and at
+        the end. The SDK writes it after each ``sync`` (once per parent record), and each STATE
+        carries every parent's bookmark: the output would grow with the square of the parents.
+        """
+        if (self.parent_stream is not None
+                and self._records_since_state < self.STATE_MSG_FREQUENCY):
+            return
+        self._records_since_state = 0
+        super()._write_state_message()
+
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        """At the end of the run, with the STATE that follows always written."""
+        self._records_since_state = self.STATE_MSG_FREQUENCY
+        super().finalize_state_progress_markers(state)
 
     def _deselects_properties(self) -> bool:
         if self._deselection is None:
