@@ -59,6 +59,8 @@ class ProcessResult:
 
     label: str
     returncode: int
+    stopped_for_tap_failure: bool = False
+    """An output stopped before the end of its input because the tap failed."""
 
 
 @dataclass
@@ -129,6 +131,7 @@ class _Child:
         )
         self.last_state: Any = None
         self.open = stdin is not None
+        self.stopped_for_tap_failure = False
 
     def signal(self, signum: int) -> None:
         if self.process.poll() is None:
@@ -189,10 +192,25 @@ class PipelineRun:
                 tap.signal(signal.SIGTERM)
                 tap.process.stdout.close()
                 break
+        self._stop_outputs_if_tap_failed(tap, targets)
         for target in targets:
             if target.open:
                 with suppress(BrokenPipeError, OSError):
                     target.process.stdin.close()
+
+    def _stop_outputs_if_tap_failed(self, tap: _Child, targets: list[_Child]) -> None:
+        """Before the outputs see the end of their input, wait for the tap's verdict: if it
+        failed, the outputs are stopped (SIGTERM) first, so the end of a failed extraction is
+        never taken for a complete one (an overwrite is not committed, STATE covers only what
+        was committed)."""
+        code = tap.process.wait()
+        if code == 0 or self.report.interrupted_by is not None:
+            return
+        self.out.line(f"[rest-connector] {tap.label} failed (exit {code}): stopping the "
+                      f"outputs before the end of their input; no overwrite is committed")
+        for target in targets:
+            target.stopped_for_tap_failure = True
+            target.signal(signal.SIGTERM)
 
     def _show_progress(self, started: float) -> None:
         while not self.finished.wait(PROGRESS_INTERVAL):
@@ -267,8 +285,10 @@ class PipelineRun:
             if progress:
                 progress.join()
             self.out.clear()
-        self.report.processes = [ProcessResult(c.label, c.process.returncode)
-                                 for c in self.children]
+        self.report.processes = [
+            ProcessResult(c.label, c.process.returncode, c.stopped_for_tap_failure)
+            for c in self.children
+        ]
         self.report.seconds = time.monotonic() - started
         state = self._acknowledged_state(targets)
         if state is not None:
@@ -302,10 +322,16 @@ def summary(report: RunReport) -> str:
              f"{rate:,.0f} records/s"]
     lines += [f"  stream {name}: {count:,} records" for name, count in sorted(
         report.records.items())]
-    lines += [f"  {p.label}: {'ok' if p.returncode == 0 else f'FAILED (exit {p.returncode})'}"
-              for p in report.processes]
+    lines += [f"  {p.label}: {_outcome(p)}" for p in report.processes]
     if report.state_saved:
         lines.append(f"  state saved to {report.state_path}")
     else:
         lines.append("  state not saved (no STATE acknowledged by every output)")
     return "\n".join(lines)
+
+
+def _outcome(process: ProcessResult) -> str:
+    if process.stopped_for_tap_failure:
+        return (f"STOPPED, the tap failed (exit {process.returncode}): no overwrite committed, "
+                f"STATE only for what was committed")
+    return "ok" if process.returncode == 0 else f"FAILED (exit {process.returncode})"

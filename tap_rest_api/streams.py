@@ -11,6 +11,7 @@ import requests
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -207,6 +208,11 @@ class RestApiStream(RESTStream):
         return self._reader.read(response).records
 
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+        """Every record of the stream, then its completion mark (see ``_write_completion``)."""
+        yield from self._conformed_records(context)
+        self._write_completion()
+
+    def _conformed_records(self, context: dict | None) -> Iterator[dict[str, Any]]:
         """Records held to the declared schema, or widening the inferred one as they come."""
         if not self.schema_is_inferred:
             declared = DeclaredRecords(self.name, self.schema, self.logger, self.primary_keys)
@@ -223,6 +229,28 @@ class RestApiStream(RESTStream):
             elif inferred.fit(record):
                 self._announce_schema(inferred.schema)
             yield record
+
+    # -- completion -------------------------------------------------------------------------
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """On unless the settings turn it off (the SDK's default is off)."""
+        return bool(self.config.get("emit_activate_version_messages", True))
+
+    def _write_completion(self) -> None:
+        """After the last record of a full-table stream, ACTIVATE_VERSION again.
+
+        The SDK writes the opening ACTIVATE_VERSION (before the records) but no closing one.
+        The closing one is what tells a target the read completed: a table replacement is
+        committed on it, so a tap that fails midway (no closing mark) replaces nothing.
+        """
+        if (
+            self.selected
+            and self.replication_method == REPLICATION_FULL_TABLE
+            and self.emit_activate_version_messages
+            and self._stream_version is not None
+        ):
+            self._write_activate_version_message(self._stream_version)
 
     # -- the per-record path ----------------------------------------------------------------
 

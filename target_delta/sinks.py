@@ -7,8 +7,8 @@ from functools import cached_property
 
 from singer_sdk.sinks import BatchSink
 
-from target_delta.arrow import stream_layout
-from target_delta.convert import record_batch
+from rest_connector.arrow.convert import record_batch
+from rest_connector.arrow.schema import stream_layout
 
 if t.TYPE_CHECKING:
     from target_delta.table import StreamTable
