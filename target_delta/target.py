@@ -21,7 +21,12 @@ from rest_connector.stream_maps import passes_unchanged
 from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_delta.reader import FastSingerReader
 from target_delta.sinks import DeltaSink
-from target_delta.storage import TablePaths, is_secret_option, storage_options_for
+from target_delta.storage import (
+    AWS_CREDENTIAL_PROPERTIES,
+    TablePaths,
+    is_secret_option,
+    storage_options_for,
+)
 from target_delta.table import APPEND, MERGE, OVERWRITE, StreamTable
 
 if t.TYPE_CHECKING:
@@ -66,8 +71,10 @@ CONFIG_SCHEMA = forbid_unknown_keys(
                         "AWS_S3_ALLOW_UNSAFE_RENAME, ...). For s3:// paths the AWS_* "
                         "environment variables are used too; these settings win. Values of "
                         "keys naming a secret, key, token, password or credential are masked "
-                        "in every log and error.",
+                        "in every log and error; set AWS credentials in the aws_* settings, "
+                        "which are stored as secrets.",
         ),
+        *AWS_CREDENTIAL_PROPERTIES,
         th.Property(
             "validate_records", th.BooleanType, title="Validate records",
             description="Validate every record against its JSON Schema before conversion "
@@ -167,7 +174,7 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
             uri = self._paths.for_stream(stream)
             table = StreamTable(
                 stream, uri, mode=self.mode,
-                storage_options=storage_options_for(uri, self.config.get("storage_options")),
+                storage_options=storage_options_for(uri, self.config),
                 partition_by=self.config.get("partition_by") or (),
                 logger=self.logger.getChild(stream),
             )
