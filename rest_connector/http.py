@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.utils import resolve_proxies
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
 from rest_connector.auth import Origin, OriginScopedAuth, origin_of
 from rest_connector.errors import DeadlineExceededError, HTTPStatusError, ResponseTooLargeError
@@ -26,6 +27,17 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 BODY_EXCERPT_BYTES = 512
 _CHUNK = 64 * 1024
+
+BODY_READ_ERRORS: dict[type[Exception], type[requests.RequestException]] = {
+    ProtocolError: requests.exceptions.ChunkedEncodingError,
+    DecodeError: requests.exceptions.ContentDecodingError,
+    ReadTimeoutError: requests.exceptions.ReadTimeout,
+    SSLError: requests.exceptions.SSLError,
+}
+"""urllib3 failures of a body read, and the requests error each becomes (as ``iter_content``
+would raise it): all of them are retried. ``ProtocolError`` covers a reset, an abort, a close
+before ``Content-Length`` bytes and a broken chunked encoding; the other errors ``read1`` can
+raise (``RuntimeError`` on mixed ``decode_content``) are bugs, not transient failures."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("rest_connector.http")
@@ -120,15 +132,26 @@ def _drip(response: requests.Response, deadline: float, seconds: float) -> Itera
     urllib3 (2.6 and later) inflates compressed bodies a bounded amount at a time, so a
     small gzip body cannot expand in memory before the size cap sees it.
     """
-    raw = response.raw
     while True:
         if time.monotonic() > deadline:
             msg = f"{describe(response)} did not finish within its {seconds:g} s deadline"
             raise DeadlineExceededError(msg)
-        data = raw.read1(_CHUNK, decode_content=True)
+        data = _read_chunk(response)
         if not data:
             return
         yield data
+
+
+def _read_chunk(response: requests.Response) -> bytes:
+    """The next decoded piece of the body; a transfer that breaks off raises the requests
+    error the retry policy retries, naming the request (never its query string)."""
+    try:
+        return response.raw.read1(_CHUNK, decode_content=True)
+    except tuple(BODY_READ_ERRORS) as error:
+        reason = error.args[0] if error.args else error
+        message = f"{describe(response)}: the response body could not be read to the end ({reason})"
+        retried_as = next(v for k, v in BODY_READ_ERRORS.items() if isinstance(error, k))
+        raise retried_as(message, request=response.request) from error
 
 
 class HttpClient:

@@ -20,16 +20,22 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow.parquet as pq
+
+from rest_connector.local_files import local_path
 from rest_connector.pipeline.output import write_config, write_private_text
-from rest_connector.pipeline.translate import Pipeline
+from rest_connector.pipeline.translate import OUTPUT_FORMATS, Pipeline, PluginSettings
 from rest_connector.redact import SECRETS
 
 PROGRESS_INTERVAL = 0.5
+BATCH_FILE_ROWS = 100_000
+"""Rows per Parquet file handed from the tap to delta outputs."""
 _RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
+_BATCH_MARKERS = (b'"type":"BATCH"', b'"type": "BATCH"')
 _STATE_MARKERS = (b'"type":"STATE"', b'"type": "STATE"')
 
 
@@ -180,6 +186,9 @@ class PipelineRun:
             head = line[:40]
             if any(marker in head for marker in _RECORD_MARKERS):
                 records[_stream_name(line)] += 1
+            elif any(marker in head for marker in _BATCH_MARKERS):
+                message = json.loads(line)
+                records[message["stream"]] += sum(map(_rows_in_file, message["manifest"]))
             elif any(marker in head for marker in _STATE_MARKERS):
                 self.tap_states.append(json.dumps(json.loads(line)["value"], sort_keys=True))
             for target in targets:
@@ -259,14 +268,15 @@ class PipelineRun:
         with tempfile.TemporaryDirectory(prefix="rest-connector-") as workdir, \
                 self._forwarding_signals():
             directory = Path(workdir)
-            tap_argv = [executable(self.pipeline.tap.executable),
-                        "--config", str(write_config(self.pipeline.tap, directory))]
+            tap_settings, target_settings = with_batch_files(self.pipeline, directory / "batches")
+            tap_argv = [executable(tap_settings.executable),
+                        "--config", str(write_config(tap_settings, directory))]
             if self.state_path.exists():
                 tap_argv += ["--state", str(self.state_path)]
             targets = [
                 _Child(target.name, [executable(target.executable), "--config",
                                      str(write_config(target, directory))], subprocess.PIPE)
-                for target in self.pipeline.targets
+                for target in target_settings
             ]
             tap = _Child(self.pipeline.tap.executable, tap_argv, None)
             self.children = [tap, *targets]
@@ -294,6 +304,32 @@ class PipelineRun:
         if state is not None:
             self._save_state(state)
         return self.report
+
+
+def with_batch_files(pipeline: Pipeline, directory: Path,
+                     ) -> tuple[PluginSettings, tuple[PluginSettings, ...]]:
+    """Tap and target settings for this run: when every output is a Delta table and no
+    stream map changes records, the tap hands records over as Parquet files of their exact
+    Arrow types (Singer BATCH messages in ``directory``, which the run removes), so nothing
+    is serialized, piped and parsed row by row. A single output deletes each file once it is
+    committed, keeping the disk flat."""
+    tap, targets = pipeline.tap, pipeline.targets
+    if "stream_maps" in tap.settings or not all(
+        target.executable == OUTPUT_FORMATS["delta"] for target in targets
+    ):
+        return tap, targets
+    batch_config = {"encoding": {"format": "parquet"},
+                    "storage": {"root": directory.as_uri()}, "batch_size": BATCH_FILE_ROWS}
+    tap = replace(tap, settings={**tap.settings, "batch_config": batch_config})
+    if len(targets) == 1:
+        targets = (replace(targets[0], settings={**targets[0].settings,
+                                                 "delete_batch_files": True}),)
+    return tap, targets
+
+
+def _rows_in_file(uri: str) -> int:
+    path = local_path(uri)
+    return pq.read_metadata(path).num_rows if path is not None and path.exists() else 0
 
 
 def state_path_for(pipeline_path: Path) -> Path:

@@ -24,6 +24,8 @@ VARIANT = "rest-api-connector"
 PIP_URL = "rest-api-connector"
 SANDBOX_URL = "http://127.0.0.1:8787"
 SANDBOX_TOKEN = "sandbox-token"
+REQUIRES_MELTANO = ">=4.0"
+"""Written by ``meltano init`` since Meltano 4, in place of the deprecated ``version: 1``."""
 
 PLUGINS: dict[str, dict[str, Any]] = {
     "tap-rest-api": {
@@ -138,6 +140,7 @@ def meltano_project(definitions: dict[str, dict[str, Any]]) -> dict[str, Any]:
         entry["config"] = PLUGINS[executable]["config"]
         plugins[PLUGINS[executable]["kind"]].append(entry)
     return {
+        "requires_meltano": REQUIRES_MELTANO,
         "default_environment": "dev",
         "environments": [{"name": "dev"}],
         "env": {"CRM_API_URL": SANDBOX_URL, "CRM_TOKEN": SANDBOX_TOKEN},

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig, BatchFileFormat
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
@@ -18,7 +19,10 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 from rest_connector.auth import NoAuth, build_authenticator
 from rest_connector.errors import ConfigError
 from rest_connector.http import HttpClient
+from rest_connector.local_files import local_path
 from rest_connector.retry import RetryPolicy
+from rest_connector.stream_maps import passes_unchanged
+from tap_rest_api.batch_files import ParquetBatchFiles
 from tap_rest_api.inference import InferredSchema
 from tap_rest_api.pagination import GuardedPaginator, build_paginator
 from tap_rest_api.parents import ParentLink
@@ -71,6 +75,8 @@ class RestApiStream(RESTStream):
         self._opened = False
         self._records_since_state = 0
         self.declared_schema = declared
+        self._batching = False
+        self._batch_files: tuple[ParquetBatchFiles, BaseBatchFileEncoding] | None = None
         if settings.incremental is not None:
             self._check_replication_key(declared)
             self.replication_key = settings.incremental.replication_key
@@ -270,13 +276,14 @@ class RestApiStream(RESTStream):
         return self._reader.read(response).records
 
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
-        """Every record of the stream, then its completion mark (see ``_write_completion``).
+        """Every record of the stream, then its completion mark (see ``_write_completion``);
+        with batch files the mark follows the last file instead (see ``get_batches``).
 
         A child stream is read once per parent record: its completion comes with its
         root's, after the last parent's children.
         """
         yield from self._conformed_records(context)
-        if self.parent_stream is None:
+        if not self._batching and self.parent_stream is None:
             self._write_completion()
 
     def _conformed_records(self, context: dict | None) -> Iterator[dict[str, Any]]:
@@ -320,6 +327,40 @@ class RestApiStream(RESTStream):
         parent = self.parent_stream
         self._from_parent = self.link.included_values(context)
         return self.link.context(context, parent.primary_keys if parent else ())
+
+    # -- batch files ------------------------------------------------------------------------
+
+    def get_batches(
+        self, batch_config: BatchConfig, context: dict | None = None
+    ) -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
+        """BATCH messages (``batch_config``). Parquet files in a local folder carry the exact
+        Arrow schema of the SCHEMA (``ParquetBatchFiles``) whenever records reach the target
+        unchanged (no stream map or deselection alters them); the SDK's own files otherwise.
+        A file is announced only once complete, and the completion mark follows the last one.
+        """
+        self._batching = True
+        directory = local_path(batch_config.storage.root)
+        if (batch_config.encoding.format != BatchFileFormat.PARQUET or directory is None
+                or self._deselects_properties()
+                or not passes_unchanged(self.stream_maps, self.name)):
+            yield from super().get_batches(batch_config, context)
+        else:
+            files = ParquetBatchFiles(directory, batch_config.storage.prefix or "", self.name,
+                                      self.schema, batch_config.batch_size)
+            self._batch_files = (files, batch_config.encoding)
+            try:
+                for record in self._sync_records(context, write_messages=False):
+                    if done := files.add(record):
+                        yield batch_config.encoding, [done]
+                if done := files.close():
+                    yield batch_config.encoding, [done]
+            except BaseException:
+                files.discard()
+                raise
+            finally:
+                self._batch_files = None
+        if self.parent_stream is None:
+            self._write_completion()
 
     # -- completion -------------------------------------------------------------------------
 
@@ -440,4 +481,8 @@ class RestApiStream(RESTStream):
             self._metadata = None
             self._mask = None
         self._deselection = None
+        if self._batch_files is not None:  # the rows so far keep the schema they were read with
+            files, encoding = self._batch_files
+            if done := files.change_schema(self._schema):
+                self._write_batch_message(encoding, [done])
         self._write_schema_message()

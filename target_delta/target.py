@@ -13,15 +13,20 @@ from singer_sdk.exceptions import (
     RecordsWithoutSchemaException,
 )
 from singer_sdk.helpers.capabilities import PluginCapabilities
-from singer_sdk.mapper import SameRecordTransform
 
 from rest_connector.config import StrictConfigMixin, forbid_unknown_keys
 from rest_connector.errors import ConfigError, ConnectorError
 from rest_connector.redact import SECRETS, install_log_redaction
+from rest_connector.stream_maps import passes_unchanged
 from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_delta.reader import FastSingerReader
 from target_delta.sinks import DeltaSink
-from target_delta.storage import TablePaths, is_secret_option, storage_options_for
+from target_delta.storage import (
+    AWS_CREDENTIAL_PROPERTIES,
+    TablePaths,
+    is_secret_option,
+    storage_options_for,
+)
 from target_delta.table import APPEND, MERGE, OVERWRITE, StreamTable
 
 if t.TYPE_CHECKING:
@@ -66,13 +71,22 @@ CONFIG_SCHEMA = forbid_unknown_keys(
                         "AWS_S3_ALLOW_UNSAFE_RENAME, ...). For s3:// paths the AWS_* "
                         "environment variables are used too; these settings win. Values of "
                         "keys naming a secret, key, token, password or credential are masked "
-                        "in every log and error.",
+                        "in every log and error; set AWS credentials in the aws_* settings, "
+                        "which are stored as secrets.",
         ),
+        *AWS_CREDENTIAL_PROPERTIES,
         th.Property(
             "validate_records", th.BooleanType, title="Validate records",
             description="Validate every record against its JSON Schema before conversion "
                         "(default false: the Arrow conversion already checks each value "
                         "against its column type, much faster)",
+        ),
+        th.Property(
+            "delete_batch_files", th.BooleanType, default=False,
+            title="Delete batch files",
+            description="Delete each local file of a BATCH message once its rows are "
+                        "committed (or staged, in overwrite mode). Only when this target is "
+                        "the files' only reader.",
         ),
         th.Property(
             "allow_unconfirmed_overwrite", th.BooleanType, default=False,
@@ -160,7 +174,7 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
             uri = self._paths.for_stream(stream)
             table = StreamTable(
                 stream, uri, mode=self.mode,
-                storage_options=storage_options_for(uri, self.config.get("storage_options")),
+                storage_options=storage_options_for(uri, self.config),
                 partition_by=self.config.get("partition_by") or (),
                 logger=self.logger.getChild(stream),
             )
@@ -205,11 +219,8 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
         stream = message_dict["stream"]
         maps = self.mapper.stream_maps.get(stream, [])
         sink = self._sinks_active.get(stream)
-        identity = (
-            len(maps) == 1 and type(maps[0]) is SameRecordTransform
-            and maps[0].stream_alias == stream and not maps[0].flattening_enabled
-        )
-        if identity and sink is not None and not sink.include_sdc_metadata_properties:
+        if (passes_unchanged(maps, stream) and sink is not None
+                and not sink.include_sdc_metadata_properties):
             self._direct_sinks[stream] = sink
         else:
             self._direct_sinks.pop(stream, None)

@@ -10,7 +10,7 @@ import copy
 import datetime
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -147,13 +147,15 @@ def _quote_hint(message: str, raw: str | None, secret: bool) -> str:
     return f'{message} — YAML reads the unquoted {raw} as a non-string; write "{raw}" in quotes'
 
 
-def _non_json_values(value: Any, path: YamlPath) -> list[YamlPath]:
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return [path]
+def _values_where(value: Any, matches: Callable[[Any], bool], path: tuple[str | int, ...] = (),
+                  ) -> list[tuple[tuple[str | int, ...], Any]]:
+    """``(path, value)`` of every value inside ``value`` (itself included) that ``matches``."""
+    if matches(value):
+        return [(path, value)]
     if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _non_json_values(v, (*path, k))]
+        return [f for k, v in value.items() for f in _values_where(v, matches, (*path, k))]
     if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _non_json_values(v, (*path, i))]
+        return [f for i, v in enumerate(value) for f in _values_where(v, matches, (*path, i))]
     return []
 
 
@@ -168,10 +170,40 @@ def _plugin_problems(plugin: PluginSettings) -> list[SettingsProblem]:
     return problems
 
 
+def _is_date(value: Any) -> bool:
+    return isinstance(value, (datetime.date, datetime.datetime))
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _yaml11_booleans(plugin: PluginSettings, document: LoadedYaml,
+                     secrets: set[tuple[str | int, ...]]) -> dict[YamlPath, PipelineProblem]:
+    """Booleans written yes/no/on/off (any YAML 1.1 spelling but true/false), by YAML path.
+
+    ``country: NO`` would send ``country=false``; such words almost always mean the text.
+    Secret settings are left to the type check, which never repeats their value.
+    """
+    found: dict[YamlPath, PipelineProblem] = {}
+    for path, value in _values_where(plugin.settings, _is_bool):
+        yaml_path = plugin.yaml_path(path)
+        raw = document.plain_scalars.get(yaml_path)
+        if raw is None or raw.lower() in ("true", "false") or path in secrets:
+            continue
+        became = "true" if value else "false"
+        found[yaml_path] = PipelineProblem(
+            yaml_path, document.line_of(yaml_path),
+            f'YAML 1.1 reads the unquoted {raw} as the boolean {became}: write "{raw}" in '
+            f"quotes for the text, or {became} for a boolean (only true and false are read "
+            f"as booleans)")
+    return found
+
+
 def _check(plugin: PluginSettings, document: LoadedYaml,
            skip: set[YamlPath]) -> list[PipelineProblem]:
     problems: list[PipelineProblem] = []
-    dates = {plugin.yaml_path(path) for path in _non_json_values(plugin.settings, ())}
+    dates = {plugin.yaml_path(path) for path, _ in _values_where(plugin.settings, _is_date)}
     for yaml_path in sorted(dates, key=str):
         raw = document.plain_scalars.get(yaml_path, "value")
         problems.append(PipelineProblem(
@@ -179,9 +211,12 @@ def _check(plugin: PluginSettings, document: LoadedYaml,
             f'YAML reads the unquoted {raw} as a date, not a string: write "{raw}" in quotes'))
     secrets = {path for path, _ in secret_fields(plugin.settings,
                                                  plugin_schema(plugin.executable))}
+    booleans = _yaml11_booleans(plugin, document, secrets)
+    problems.extend(booleans.values())
     for problem in _plugin_problems(plugin):
         yaml_path = plugin.yaml_path(problem.path)
-        if yaml_path in dates or any(yaml_path[: len(s)] == s for s in skip):
+        if (yaml_path in dates or yaml_path in booleans
+                or any(yaml_path[: len(s)] == s for s in skip)):
             continue
         message = _quote_hint(problem.message, document.plain_scalars.get(yaml_path),
                               problem.path in secrets)

@@ -1,12 +1,16 @@
-"""A local API whose extraction fails on purpose: pages of customers, then errors or a stall."""
+"""A local API whose extraction fails on purpose, and the tap | target-delta pipe to run on it."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.conftest import BIN
 
 PAGE_SIZE = 10
 
@@ -85,3 +89,29 @@ def tap_stream(url: str) -> dict:
         "pagination": {"type": "offset", "page_size": PAGE_SIZE},
         "rate_limit": {"max_retries": 0},
     }
+
+
+class Pipe:
+    """``tap-rest-api --config tap.json | target-delta --config delta.json`` as OS processes."""
+
+    def __init__(self, tmp_path: Path, tap: dict, target: dict) -> None:
+        tap_config, target_config = tmp_path / "tap.json", tmp_path / "delta.json"
+        tap_config.write_text(json.dumps(tap))
+        target_config.write_text(json.dumps(target))
+        self.target_log = tmp_path / "target.log"
+        with (tmp_path / "tap.log").open("wb") as tap_err, \
+                self.target_log.open("wb") as target_err:
+            self.tap = subprocess.Popen([str(BIN / "tap-rest-api"), "--config", str(tap_config)],
+                                        stdout=subprocess.PIPE, stderr=tap_err)
+            self.target = subprocess.Popen(
+                [str(BIN / "target-delta"), "--config", str(target_config)],
+                stdin=self.tap.stdout, stdout=subprocess.PIPE, stderr=target_err)
+        assert self.tap.stdout is not None
+        self.tap.stdout.close()  # the target holds the only reading end
+
+    def finish(self) -> tuple[int, int, list[dict], str]:
+        """Exit codes of tap and target, the STATE values the target wrote, its log."""
+        target_out, _ = self.target.communicate(timeout=120)
+        tap_code = self.tap.wait(timeout=60)
+        states = [json.loads(line) for line in target_out.decode().splitlines() if line]
+        return tap_code, self.target.returncode, states, self.target_log.read_text()

@@ -7,7 +7,6 @@ killed), or completes.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -19,7 +18,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from tests.conftest import BIN
-from tests.pipeline.failing_api import PAGE_SIZE, SCHEMA, FailingApi, tap_stream
+from tests.pipeline.failing_api import PAGE_SIZE, SCHEMA, FailingApi, Pipe, tap_stream
 
 OLD_ROWS = [{"id": i, "name": f"old-{i}"} for i in (1, 2, 3)]
 
@@ -51,29 +50,9 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/customers"
 
 
-class Pipe:
-    """``tap-rest-api --config tap.json | target-delta --config delta.json`` as OS processes."""
-
-    def __init__(self, tmp_path: Path, url: str, target: dict) -> None:
-        tap_config, target_config = tmp_path / "tap.json", tmp_path / "delta.json"
-        tap_config.write_text(json.dumps({"streams": [tap_stream(url)]}))
-        target_config.write_text(json.dumps(target))
-        self.tap_log, self.target_log = tmp_path / "tap.log", tmp_path / "target.log"
-        with self.tap_log.open("wb") as tap_err, self.target_log.open("wb") as target_err:
-            self.tap = subprocess.Popen([str(BIN / "tap-rest-api"), "--config", str(tap_config)],
-                                        stdout=subprocess.PIPE, stderr=tap_err)
-            self.target = subprocess.Popen(
-                [str(BIN / "target-delta"), "--config", str(target_config)],
-                stdin=self.tap.stdout, stdout=subprocess.PIPE, stderr=target_err)
-        assert self.tap.stdout is not None
-        self.tap.stdout.close()  # the target holds the only reading end
-
-    def finish(self) -> tuple[int, int, list[dict], str]:
-        """Exit codes of tap and target, the STATE values the target wrote, its log."""
-        target_out, _ = self.target.communicate(timeout=120)
-        tap_code = self.tap.wait(timeout=60)
-        states = [json.loads(line) for line in target_out.decode().splitlines() if line]
-        return tap_code, self.target.returncode, states, self.target_log.read_text()
+def pipe_to(tmp_path: Path, url: str, target: dict) -> Pipe:
+    """Tonight's extraction of ``url`` piped into target-delta."""
+    return Pipe(tmp_path, {"streams": [tap_stream(url)]}, target)
 
 
 def overwrite(path: Path) -> dict:
@@ -84,7 +63,7 @@ NOT_COMMITTED = "was NOT committed: the input ended before the stream's completi
 
 
 def test_api_down_keeps_the_table(tmp_path, table):
-    tap_code, target_code, states, log = Pipe(tmp_path, closed_port_url(),
+    tap_code, target_code, states, log = pipe_to(tmp_path, closed_port_url(),
                                               overwrite(table)).finish()
     assert tap_code != 0 and target_code != 0
     assert states == []
@@ -94,7 +73,7 @@ def test_api_down_keeps_the_table(tmp_path, table):
 
 def test_failure_on_page_3_keeps_the_table(tmp_path, table):
     with FailingApi(fail_from_page=3) as api:
-        tap_code, target_code, states, log = Pipe(tmp_path, api.url, overwrite(table)).finish()
+        tap_code, target_code, states, log = pipe_to(tmp_path, api.url, overwrite(table)).finish()
     assert api.pages_served == 2
     assert tap_code != 0 and target_code != 0
     assert states == []
@@ -104,7 +83,7 @@ def test_failure_on_page_3_keeps_the_table(tmp_path, table):
 
 def test_tap_killed_midway_keeps_the_table(tmp_path, table):
     with FailingApi(stall_from_page=3, stall_seconds=20) as api:
-        pipe = Pipe(tmp_path, api.url, overwrite(table))
+        pipe = pipe_to(tmp_path, api.url, overwrite(table))
         assert api.stalled.wait(60), "the tap never reached page 3"
         pipe.tap.send_signal(signal.SIGKILL)
         tap_code, target_code, states, log = pipe.finish()
@@ -117,7 +96,7 @@ def test_tap_killed_midway_keeps_the_table(tmp_path, table):
 
 def test_complete_read_replaces_the_table_in_one_commit(tmp_path, table):
     with FailingApi(total=25) as api:
-        tap_code, target_code, states, _ = Pipe(tmp_path, api.url, overwrite(table)).finish()
+        tap_code, target_code, states, _ = pipe_to(tmp_path, api.url, overwrite(table)).finish()
     assert (tap_code, target_code) == (0, 0)
     assert states, "STATE after the commit"
     assert DeltaTable(str(table)).version() == 1
@@ -126,7 +105,7 @@ def test_complete_read_replaces_the_table_in_one_commit(tmp_path, table):
 
 def test_complete_read_of_zero_records_empties_the_table(tmp_path, table):
     with FailingApi(total=0) as api:
-        tap_code, target_code, states, _ = Pipe(tmp_path, api.url, overwrite(table)).finish()
+        tap_code, target_code, states, _ = pipe_to(tmp_path, api.url, overwrite(table)).finish()
     assert (tap_code, target_code) == (0, 0)
     assert states
     assert DeltaTable(str(table)).version() == 1
@@ -137,7 +116,7 @@ def test_complete_read_of_zero_records_empties_the_table(tmp_path, table):
 @pytest.mark.parametrize("mode", ["append", "merge"])
 def test_append_and_merge_keep_what_was_read_before_the_failure(tmp_path, table, mode):
     with FailingApi(fail_from_page=3) as api:
-        tap_code, target_code, states, _ = Pipe(
+        tap_code, target_code, states, _ = pipe_to(
             tmp_path, api.url, {"path": str(table), "mode": mode}).finish()
     assert tap_code != 0
     assert target_code == 0  # its input ended; what it read is committed batch by batch
