@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -73,7 +73,7 @@ class RestApiStream(RESTStream):
         self._inferred: InferredSchema | None = None
         self._written_schema: dict[str, Any] | None = None
         self._opened = False
-        self._records_since_state = 0
+        self._finalizing = False
         self.declared_schema = declared
         self._batching = False
         self._batch_files: tuple[ParquetBatchFiles, BaseBatchFileEncoding] | None = None
@@ -359,8 +359,12 @@ class RestApiStream(RESTStream):
                 raise
             finally:
                 self._batch_files = None
-        if self.parent_stream is None:
-            self._write_completion()
+        self._write_completion()
+
+    def get_batch_config(self, config: Mapping[str, Any]) -> BatchConfig | None:
+        """No batch files for a child stream: they are cut per ``sync``, which for a child is
+        per parent record (thousands of small files); its records go as RECORD messages."""
+        return None if self.parent_stream is not None else super().get_batch_config(config)
 
     # -- completion -------------------------------------------------------------------------
 
@@ -434,7 +438,6 @@ class RestApiStream(RESTStream):
         no conformance pass; deselected properties are removed only when the catalog deselects
         any; ``time_extracted`` is the time the page was received.
         """
-        self._records_since_state += 1
         for name in self._context_only_fields:
             # The SDK copies an incremental child's partition (its placeholder values) into
             # each record; only ``include_from_parent`` fields belong there.
@@ -452,19 +455,19 @@ class RestApiStream(RESTStream):
                 )
 
     def _write_state_message(self) -> None:
-        """STATE; for a child stream only every ``STATE_MSG_FREQUENCY`` of its records and at
-        the end. The SDK writes it after each ``sync`` (once per parent record), and each STATE
-        carries every parent's bookmark: the output would grow with the square of the parents.
+        """STATE; a child stream writes its own only at the end of the run.
+
+        The SDK writes it after each ``sync``, for a child once per parent record, and each
+        STATE carries every parent's bookmark: the output would grow with the square of the
+        parents. Meanwhile the root's STATE messages carry the children's bookmarks (the tap's
+        state is one document), written once every child record before them is out.
         """
-        if (self.parent_stream is not None
-                and self._records_since_state < self.STATE_MSG_FREQUENCY):
-            return
-        self._records_since_state = 0
-        super()._write_state_message()
+        if self.parent_stream is None or self._finalizing:
+            super()._write_state_message()
 
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         """At the end of the run, with the STATE that follows always written."""
-        self._records_since_state = self.STATE_MSG_FREQUENCY
+        self._finalizing = True
         super().finalize_state_progress_markers(state)
 
     def _deselects_properties(self) -> bool:

@@ -273,3 +273,13 @@ def test_a_child_of_an_incremental_parent_sends_no_marks(api, httpserver, tap):
     assert run.returncode == 0, run.stderr
     assert len(run.records("issues")) == 4
     assert run.of_type("ACTIVATE_VERSION") == []  # it reads only this run's parents' children
+
+
+def test_with_batch_files_children_still_go_as_records(api, httpserver, tap, tmp_path):
+    config = {"streams": [repos(httpserver), issues(httpserver)],
+              "batch_config": {"encoding": {"format": "parquet"},
+                               "storage": {"root": tmp_path.as_uri()}, "batch_size": 100}}
+    run = tap(config)
+    assert run.returncode == 0, run.stderr
+    assert [m["stream"] for m in run.of_type("BATCH")] == ["repos"]
+    assert run.records("issues") == expected_issues()  # not one small file per parent
