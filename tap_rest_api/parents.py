@@ -89,8 +89,10 @@ class ParentLink:
             return None
         paths = dict.fromkeys(match.group(1) for _, text in _request_strings(stream)
                               for match in PLACEHOLDER.finditer(text))
-        return cls(stream["name"], stream["parent"], tuple(paths),
-                   tuple(stream.get("include_from_parent") or ()))
+        included = stream.get("include_from_parent")
+        included = [path for path in included if isinstance(path, str)] if isinstance(
+            included, list) else []  # other types: the settings schema reports them
+        return cls(stream.get("name", ""), stream["parent"], tuple(paths), tuple(included))
 
     @property
     def placeholder_fields(self) -> tuple[str, ...]:
