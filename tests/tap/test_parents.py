@@ -83,7 +83,9 @@ def test_inferred_child_infers_parent_fields_and_parent_is_read_once(api, httpse
     assert len(api.paths()) == 4
 
 
-def test_three_levels_grandchild_uses_fields_its_parent_included(api, httpserver, tap):
+@pytest.mark.parametrize("declared", [False, True])
+def test_three_levels_grandchild_uses_fields_its_parent_included(api, httpserver, tap,
+                                                                 declared):
     comments = stream(
         "comments", httpserver.url_for(
             "/repos/{parent._repos_owner_login}/{parent._repos_name}/issues/{parent.number}"
@@ -91,7 +93,13 @@ def test_three_levels_grandchild_uses_fields_its_parent_included(api, httpserver
         parent="issues", include_from_parent=["number", "_repos_name"])
     child = issues(httpserver)
     child["include_from_parent"] = ["owner.login", "name"]
-    run = tap({"streams": [comments, child, repos(httpserver)]})
+    parent = repos(httpserver)
+    if declared:  # types pass down: repos.name → issues._repos_name → comments._issues__repos_name
+        parent["schema"] = REPO_FIELDS
+        child["schema"] = [{"name": "number", "type": "long"},
+                           {"name": "_repos_owner_login", "type": "string"}]
+        comments["schema"] = [{"name": "id", "type": "integer"}, {"name": "body", "type": "string"}]
+    run = tap({"streams": [comments, child, parent]})
     assert run.returncode == 0, run.stderr
     assert run.records("comments") == [
         {"id": 100, "body": "first", "_issues_number": 1, "_issues__repos_name": "web"},
@@ -99,7 +107,9 @@ def test_three_levels_grandchild_uses_fields_its_parent_included(api, httpserver
         {"id": 102, "body": "third", "_issues_number": 3, "_issues__repos_name": "web"},
         {"id": 200, "body": "docs", "_issues_number": 7,
          "_issues__repos_name": "api docs/v2"}]
-    assert schema_of(run, "comments")["_issues_number"]["type"] == ["integer", "null"]
+    properties = schema_of(run, "comments")
+    assert properties["_issues_number"]["type"] == ["integer", "null"]
+    assert properties["_issues__repos_name"]["type"] == ["string", "null"]
     assert len(run.records("issues")) == 4
     assert "/repos/acme/api%20docs%2Fv2/issues/7/comments" in [p for p, _ in api.requests]
 
