@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime
 import importlib
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -71,14 +72,31 @@ PIPELINE_SCHEMA: dict[str, Any] = {
 """The pipeline envelope; what is inside each input and output is the plugins' business."""
 
 
-@cache
-def plugin_schema(executable: str) -> dict[str, Any]:
-    """The settings schema of a plugin, built-in settings (stream maps, ...) included."""
+PLUGIN_SCHEMAS = Path(__file__).with_name("plugin_schemas.json")
+"""Each plugin's settings schema as its class builds it, written by scripts/generate_hub.py
+(``--check``, run by the tests, fails on drift): reading it instead of importing the plugins
+(singer-sdk, pyarrow, ...) keeps ``rest-connector run`` from paying their start-up before the
+plugins' own processes start."""
+
+
+def build_plugin_schema(executable: str) -> dict[str, Any]:
+    """The settings schema of a plugin from its class, built-in settings (stream maps, ...)
+    included."""
     module_name, class_name = PLUGIN_CLASSES[executable].split(":")
     plugin = getattr(importlib.import_module(module_name), class_name)
     schema = copy.deepcopy(plugin.config_jsonschema)
     plugin.append_builtin_config(schema)
     return schema
+
+
+@cache
+def _plugin_schemas() -> dict[str, dict[str, Any]]:
+    return json.loads(PLUGIN_SCHEMAS.read_text(encoding="utf-8"))
+
+
+def plugin_schema(executable: str) -> dict[str, Any]:
+    """The settings schema of a plugin (``PLUGIN_SCHEMAS``)."""
+    return _plugin_schemas()[executable]
 
 
 @dataclass(frozen=True)
