@@ -22,7 +22,6 @@ from rest_connector.http import HttpClient
 from rest_connector.local_files import local_path
 from rest_connector.retry import RetryPolicy
 from rest_connector.stream_maps import passes_unchanged
-from tap_rest_api.batch_files import ParquetBatchFiles
 from tap_rest_api.inference import InferredSchema
 from tap_rest_api.pagination import GuardedPaginator, build_paginator
 from tap_rest_api.records import PageReader
@@ -31,6 +30,8 @@ from tap_rest_api.settings import StreamSettings
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
+
+    from tap_rest_api.batch_files import ParquetBatchFiles
 
 
 class RestApiStream(RESTStream):
@@ -255,6 +256,9 @@ class RestApiStream(RESTStream):
                 or not passes_unchanged(self.stream_maps, self.name)):
             yield from super().get_batches(batch_config, context)
         else:
+            # pyarrow is imported only here: RECORD-message runs start without it.
+            from tap_rest_api.batch_files import ParquetBatchFiles
+
             files = ParquetBatchFiles(directory, batch_config.storage.prefix or "", self.name,
                                       self.schema, batch_config.batch_size)
             self._batch_files = (files, batch_config.encoding)
