@@ -11,6 +11,7 @@ import msgspec
 import requests
 
 from rest_connector.errors import ConnectorError
+from rest_connector.http import describe
 
 
 class UndecodableBodyError(requests.exceptions.ContentDecodingError):
@@ -60,6 +61,8 @@ class Page:
     number: int
     body: Any
     records: list[dict[str, Any]]
+    empty_status: bool = False
+    """The response's status is one of ``response.empty_on``: no records, no next page."""
 
 
 class PageReader:
@@ -88,6 +91,17 @@ class PageReader:
         self.pages_read += 1
         self.last_received_at = datetime.now(timezone.utc)
         page = Page(self.pages_read, body, self._records_in(body, self.pages_read))
+        self._last = (response, page)
+        return page
+
+    def read_as_empty(self, response: requests.Response) -> Page:
+        """The page of a response whose status means "no records" (``response.empty_on``)."""
+        self.pages_read += 1
+        self.last_received_at = datetime.now(timezone.utc)
+        self.logger.info("Stream '%s': HTTP %d for %s is in response.empty_on: 0 records from "
+                         "this request", self.stream_name, response.status_code,
+                         describe(response))
+        page = Page(self.pages_read, None, [], empty_status=True)
         self._last = (response, page)
         return page
 

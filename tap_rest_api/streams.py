@@ -46,11 +46,14 @@ class RestApiStream(RESTStream):
             tap=tap, name=settings.name, schema=declared, path=urlsplit(settings.url).path
         )
         self.primary_keys = list(settings.primary_keys)
-        auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth")
+        policy = RetryPolicy.from_settings(settings.rate_limit)
+        auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth",
+                                   tokens=tap.oauth2_tokens, policy=policy,
+                                   timeout=settings.timeout)
         self.http = HttpClient(
             settings.url,
             auth=auth,
-            policy=RetryPolicy.from_settings(settings.rate_limit),
+            policy=policy,
             requests_per_second=(settings.rate_limit or {}).get("requests_per_second"),
             timeout=settings.timeout,
             max_response_bytes=settings.max_response_bytes,
@@ -196,7 +199,13 @@ class RestApiStream(RESTStream):
         return send
 
     def validate_response(self, response: requests.Response) -> None:
-        """Fail or retry on the status, then decode the body (an undecodable body is retried)."""
+        """Fail or retry on the status, then decode the body (an undecodable body is retried).
+
+        A status in ``response.empty_on`` is an empty last page instead.
+        """
+        if response.status_code in self.settings.empty_on:
+            self._reader.read_as_empty(response)
+            return
         self.http.check(response)
         self._reader.read(response)
 
