@@ -225,11 +225,13 @@ class TokenSource:
         if not isinstance(issued, str) or not issued:
             return
         SECRETS.add(issued)
-        if self.settings.grant_type == "refresh_token" and issued != self._refresh_token:
-            self._refresh_token = issued
+        if self.settings.grant_type != "refresh_token" or issued == self._refresh_token:
+            return
+        if self._refresh_token == self.settings.refresh_token:  # the first rotation of the run
             logger.warning("OAuth2: %s issued a new refresh token; it is used for the rest of "
                            "this run, and the configured refresh_token may no longer be valid",
                            self.settings.shown_url)
+        self._refresh_token = issued
 
     def _form(self) -> tuple[dict[str, str], requests.auth.AuthBase | None]:
         settings = self.settings
