@@ -135,6 +135,11 @@ class OAuth2Settings:
             SECRETS.add(base64.b64encode(pair).decode())
 
 
+def renewal_leeway(lifetime: float) -> float:
+    """How long before it expires a token of ``lifetime`` seconds is renewed."""
+    return min(LEEWAY_SHARE * lifetime, MAX_LEEWAY_SECONDS)
+
+
 def _lifetime(expires_in: Any) -> float | None:
     """Seconds from a token response's ``expires_in`` (a number or a numeric string)."""
     try:
@@ -215,7 +220,7 @@ class TokenSource:
             logger.info("OAuth2: new access token from %s; no expires_in, so it is renewed "
                         "only when the API answers 401", self.settings.shown_url)
         else:
-            leeway = min(LEEWAY_SHARE * lifetime, MAX_LEEWAY_SECONDS)
+            leeway = renewal_leeway(lifetime)
             self._renew_at = started + lifetime - leeway
             logger.info("OAuth2: new access token from %s, expires in %g s (renewed %g s "
                         "before)", self.settings.shown_url, lifetime, leeway)

@@ -53,6 +53,7 @@ class TokenServer:
     lifetime: float | None = 3600
     rotate: bool = False
     refuse_with: tuple[int, dict] | None = None
+    delay: float = 0.0
     script: list[Response] = field(default_factory=list)
     requests: list[TokenRequest] = field(default_factory=list)
     issued: list[str] = field(default_factory=list)
@@ -89,6 +90,7 @@ class TokenServer:
     def _handle(self, request: Request) -> Response:
         form = request.form.to_dict()
         authorization = request.headers.get("Authorization")
+        time.sleep(self.delay)
         with self._lock:
             self.requests.append(TokenRequest(form, authorization,
                                               "Bearer" in str(request.headers)))
