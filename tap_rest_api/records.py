@@ -11,7 +11,6 @@ import msgspec
 import requests
 
 from rest_connector.errors import ConnectorError
-from rest_connector.http import describe
 
 
 class UndecodableBodyError(requests.exceptions.ContentDecodingError):
@@ -68,10 +67,14 @@ class Page:
 class PageReader:
     """Reads records out of a stream's responses, remembering the last page for the paginator."""
 
-    def __init__(self, stream_name: str, root_key: str | None, logger: logging.Logger) -> None:
+    def __init__(
+        self, stream_name: str, root_key: str | None, logger: logging.Logger,
+        empty_on: frozenset[int] = frozenset(),
+    ) -> None:
         self.stream_name = stream_name
         self.root_key = root_key
         self.logger = logger
+        self.empty_on = empty_on
         self.pages_read = 0
         self.last_received_at: datetime | None = None
         self._last: tuple[requests.Response, Page] | None = None
@@ -87,21 +90,12 @@ class PageReader:
         """The page of ``response``, decoded once however often it is asked for."""
         if self._last is not None and self._last[0] is response:
             return self._last[1]
-        body = decode_json(response)
+        empty_status = response.status_code in self.empty_on
+        body = None if empty_status else decode_json(response)
         self.pages_read += 1
         self.last_received_at = datetime.now(timezone.utc)
-        page = Page(self.pages_read, body, self._records_in(body, self.pages_read))
-        self._last = (response, page)
-        return page
-
-    def read_as_empty(self, response: requests.Response) -> Page:
-        """The page of a response whose status means "no records" (``response.empty_on``)."""
-        self.pages_read += 1
-        self.last_received_at = datetime.now(timezone.utc)
-        self.logger.info("Stream '%s': HTTP %d for %s is in response.empty_on: 0 records from "
-                         "this request", self.stream_name, response.status_code,
-                         describe(response))
-        page = Page(self.pages_read, None, [], empty_status=True)
+        records = [] if empty_status else self._records_in(body, self.pages_read)
+        page = Page(self.pages_read, body, records, empty_status)
         self._last = (response, page)
         return page
 

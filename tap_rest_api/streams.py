@@ -16,7 +16,7 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from rest_connector.auth import NoAuth, build_authenticator
 from rest_connector.errors import ConfigError
-from rest_connector.http import HttpClient
+from rest_connector.http import HttpClient, describe
 from rest_connector.retry import RetryPolicy
 from tap_rest_api.inference import InferredSchema
 from tap_rest_api.pagination import GuardedPaginator, build_paginator
@@ -60,7 +60,8 @@ class RestApiStream(RESTStream):
         )
         self._requests_session = self.http.session
         self._auth = auth or NoAuth()
-        self._reader = PageReader(self.name, settings.root_key, self.logger)
+        self._reader = PageReader(self.name, settings.root_key, self.logger,
+                                  settings.empty_on)
         self._paginator: GuardedPaginator | None = None
         self._deselection: bool | None = None
         self._prefetched: tuple[tuple[str | None, Any], requests.Response] | None = None
@@ -140,7 +141,8 @@ class RestApiStream(RESTStream):
 
     def get_new_paginator(self) -> GuardedPaginator | None:
         """A fresh paginator and page reader for one sync."""
-        self._reader = PageReader(self.name, self.settings.root_key, self.logger)
+        self._reader = PageReader(self.name, self.settings.root_key, self.logger,
+                                  self.settings.empty_on)
         credential_params = getattr(self._auth, "param_names", frozenset())
         self._paginator = build_paginator(
             self.settings.pagination, self._reader, self.logger, credential_params
@@ -204,9 +206,11 @@ class RestApiStream(RESTStream):
         A status in ``response.empty_on`` is an empty last page instead.
         """
         if response.status_code in self.settings.empty_on:
-            self._reader.read_as_empty(response)
-            return
-        self.http.check(response)
+            self.logger.info("Stream '%s': HTTP %d for %s is in response.empty_on: 0 records "
+                             "from this request", self.name, response.status_code,
+                             describe(response))
+        else:
+            self.http.check(response)
         self._reader.read(response)
 
     # -- records --------------------------------------------------------------------------
