@@ -198,3 +198,24 @@ def test_each_secret_goes_only_to_its_own_origin(
                            request.get_data(as_text=True)])
         assert CANARY_CLIENT_SECRET not in sent and CANARY_REFRESH_TOKEN not in sent
     assert "Authorization" not in other_server.log[0][0].headers
+
+
+def test_a_faulty_oauth2_block_fails_before_any_request(
+    httpserver: HTTPServer, token_server: TokenServer, tap
+):
+    auth = token_server.auth(client_auth="form", grant_type="refresh_token")
+    del auth["token_url"]
+
+    run = tap({"streams": [{"name": "items", "url": httpserver.url_for("/items"),
+                            "auth": auth}]})
+
+    assert run.returncode != 0
+    assert "streams[0].auth.client_auth: 'form' is not one of basic, body" in run.stderr
+    run = tap({"streams": [{"name": "items", "url": httpserver.url_for("/items"),
+                            "auth": {**auth, "client_auth": "body"}}]})
+    assert run.returncode != 0
+    assert ("streams[0].auth.token_url: required for auth type 'oauth2' (the token endpoint "
+            "URL); streams[0].auth.refresh_token: required with grant_type 'refresh_token'"
+            ) in run.stderr
+    assert token_server.requests == []
+    assert httpserver.log == []
