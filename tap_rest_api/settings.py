@@ -98,6 +98,13 @@ CONFIG_SCHEMA = forbid_unknown_keys(
         RATE_LIMIT,
         TIMEOUT,
         MAX_RESPONSE_BYTES,
+        th.Property(
+            "emit_activate_version_messages", th.BooleanType, default=True,
+            title="Emit ACTIVATE_VERSION messages",
+            description="Mark each full-table stream's start and completion with ACTIVATE_VERSION "
+                        "(default true): a target replacing a table commits only a stream whose "
+                        "read completed, never the part of a failed one",
+        ),
     ).to_dict()
 )
 

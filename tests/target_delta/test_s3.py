@@ -7,6 +7,7 @@ import os
 from tests.conftest import CANARY_KEY, CANARY_TOKEN, run_plugin, singer_messages
 from tests.target_delta.conftest import (
     REGION,
+    full_table,
     lines,
     record_msg,
     rows,
@@ -21,10 +22,12 @@ def _options(endpoint: str) -> dict[str, str]:
 
 
 MESSAGES = [
-    schema_msg("customers", {"id": {"type": "integer"}, "name": {"type": "string"},
-                             "since": {"type": "string", "format": "date"}}),
-    record_msg("customers", {"id": 1, "name": "Ada", "since": "2020-01-02"}),
-    record_msg("customers", {"id": 2, "name": "Bob", "since": None}),
+    *full_table([
+        schema_msg("customers", {"id": {"type": "integer"}, "name": {"type": "string"},
+                                 "since": {"type": "string", "format": "date"}}),
+        record_msg("customers", {"id": 1, "name": "Ada", "since": "2020-01-02"}),
+        record_msg("customers", {"id": 2, "name": "Bob", "since": None}),
+    ]),
     state_msg({"bookmarks": {"customers": 2}}),
 ]
 
