@@ -18,7 +18,7 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from rest_connector.auth import NoAuth, build_authenticator
 from rest_connector.errors import ConfigError
-from rest_connector.http import HttpClient
+from rest_connector.http import HttpClient, describe
 from rest_connector.local_files import local_path
 from rest_connector.retry import RetryPolicy
 from rest_connector.stream_maps import passes_unchanged
@@ -52,18 +52,22 @@ class RestApiStream(RESTStream):
             tap=tap, name=settings.name, schema=declared, path=urlsplit(settings.url).path
         )
         self.primary_keys = list(settings.primary_keys)
-        auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth")
+        policy = RetryPolicy.from_settings(settings.rate_limit)
+        auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth",
+                                   tokens=tap.oauth2_tokens, policy=policy,
+                                   timeout=settings.timeout)
         self.http = HttpClient(
             settings.url,
             auth=auth,
-            policy=RetryPolicy.from_settings(settings.rate_limit),
+            policy=policy,
             requests_per_second=(settings.rate_limit or {}).get("requests_per_second"),
             timeout=settings.timeout,
             max_response_bytes=settings.max_response_bytes,
         )
         self._requests_session = self.http.session
         self._auth = auth or NoAuth()
-        self._reader = PageReader(self.name, settings.root_key, self.logger)
+        self._reader = PageReader(self.name, settings.root_key, self.logger,
+                                  settings.empty_on)
         self._paginator: GuardedPaginator | None = None
         self._deselection: bool | None = None
         self._prefetched: tuple[tuple[str | None, Any], requests.Response] | None = None
@@ -145,7 +149,8 @@ class RestApiStream(RESTStream):
 
     def get_new_paginator(self) -> GuardedPaginator | None:
         """A fresh paginator and page reader for one sync."""
-        self._reader = PageReader(self.name, self.settings.root_key, self.logger)
+        self._reader = PageReader(self.name, self.settings.root_key, self.logger,
+                                  self.settings.empty_on)
         credential_params = getattr(self._auth, "param_names", frozenset())
         self._paginator = build_paginator(
             self.settings.pagination, self._reader, self.logger, credential_params
@@ -204,8 +209,16 @@ class RestApiStream(RESTStream):
         return send
 
     def validate_response(self, response: requests.Response) -> None:
-        """Fail or retry on the status, then decode the body (an undecodable body is retried)."""
-        self.http.check(response)
+        """Fail or retry on the status, then decode the body (an undecodable body is retried).
+
+        A status in ``response.empty_on`` is an empty last page instead.
+        """
+        if response.status_code in self.settings.empty_on:
+            self.logger.info("Stream '%s': HTTP %d for %s is in response.empty_on: 0 records "
+                             "from this request", self.name, response.status_code,
+                             describe(response))
+        else:
+            self.http.check(response)
         self._reader.read(response)
 
     # -- records --------------------------------------------------------------------------
