@@ -24,15 +24,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-import pyarrow.parquet as pq
-
 from rest_connector.local_files import local_path
 from rest_connector.pipeline.output import write_config, write_private_text
 from rest_connector.pipeline.translate import OUTPUT_FORMATS, Pipeline, PluginSettings
 from rest_connector.redact import SECRETS
 
 PROGRESS_INTERVAL = 0.5
-BATCH_FILE_ROWS = 100_000
+BATCH_FILE_ROWS = 20_000
 """Rows per Parquet file handed from the tap to delta outputs."""
 _RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
 _BATCH_MARKERS = (b'"type":"BATCH"', b'"type": "BATCH"')
@@ -328,6 +326,8 @@ def with_batch_files(pipeline: Pipeline, directory: Path,
 
 
 def _rows_in_file(uri: str) -> int:
+    import pyarrow.parquet as pq  # only runs with batch files: no pyarrow start-up otherwise
+
     path = local_path(uri)
     return pq.read_metadata(path).num_rows if path is not None and path.exists() else 0
 

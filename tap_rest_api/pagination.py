@@ -135,7 +135,7 @@ class GuardedPaginator(BaseAPIPaginator):
         """Move to the next page, or finish; stop at ``max_pages``; refuse a loop."""
         self._page_count += 1
         self._seen.add(self.loop_key(self._value, response))
-        if not self.has_more(response):
+        if self.reader.read(response).empty_status or not self.has_more(response):
             self._finished = True
             return
         new_value = self.get_next(response)

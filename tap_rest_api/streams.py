@@ -18,11 +18,10 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from rest_connector.auth import NoAuth, build_authenticator
 from rest_connector.errors import ConfigError
-from rest_connector.http import HttpClient
+from rest_connector.http import HttpClient, describe
 from rest_connector.local_files import local_path
 from rest_connector.retry import RetryPolicy
 from rest_connector.stream_maps import passes_unchanged
-from tap_rest_api.batch_files import ParquetBatchFiles
 from tap_rest_api.inference import InferredSchema
 from tap_rest_api.pagination import GuardedPaginator, build_paginator
 from tap_rest_api.parents import ParentLink
@@ -32,6 +31,8 @@ from tap_rest_api.settings import StreamSettings
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
+
+    from tap_rest_api.batch_files import ParquetBatchFiles
 
 
 class RestApiStream(RESTStream):
@@ -52,18 +53,22 @@ class RestApiStream(RESTStream):
             tap=tap, name=settings.name, schema=declared, path=urlsplit(settings.url).path
         )
         self.primary_keys = list(settings.primary_keys)
-        auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth")
+        policy = RetryPolicy.from_settings(settings.rate_limit)
+        auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth",
+                                   tokens=tap.oauth2_tokens, policy=policy,
+                                   timeout=settings.timeout)
         self.http = HttpClient(
             settings.url,
             auth=auth,
-            policy=RetryPolicy.from_settings(settings.rate_limit),
+            policy=policy,
             requests_per_second=(settings.rate_limit or {}).get("requests_per_second"),
             timeout=settings.timeout,
             max_response_bytes=settings.max_response_bytes,
         )
         self._requests_session = self.http.session
         self._auth = auth or NoAuth()
-        self._reader = PageReader(self.name, settings.root_key, self.logger)
+        self._reader = PageReader(self.name, settings.root_key, self.logger,
+                                  settings.empty_on)
         self._paginator: GuardedPaginator | None = None
         self._deselection: bool | None = None
         self._prefetched: tuple[tuple[str | None, Any], requests.Response] | None = None
@@ -201,7 +206,8 @@ class RestApiStream(RESTStream):
 
     def get_new_paginator(self) -> GuardedPaginator | None:
         """A fresh paginator and page reader for one sync."""
-        self._reader = PageReader(self.name, self.settings.root_key, self.logger)
+        self._reader = PageReader(self.name, self.settings.root_key, self.logger,
+                                  self.settings.empty_on)
         credential_params = getattr(self._auth, "param_names", frozenset())
         self._paginator = build_paginator(
             self.settings.pagination, self._reader, self.logger, credential_params
@@ -265,8 +271,16 @@ class RestApiStream(RESTStream):
         return send
 
     def validate_response(self, response: requests.Response) -> None:
-        """Fail or retry on the status, then decode the body (an undecodable body is retried)."""
-        self.http.check(response)
+        """Fail or retry on the status, then decode the body (an undecodable body is retried).
+
+        A status in ``response.empty_on`` is an empty last page instead.
+        """
+        if response.status_code in self.settings.empty_on:
+            self.logger.info("Stream '%s': HTTP %d for %s is in response.empty_on: 0 records "
+                             "from this request", self.name, response.status_code,
+                             describe(response))
+        else:
+            self.http.check(response)
         self._reader.read(response)
 
     # -- records --------------------------------------------------------------------------
@@ -345,6 +359,9 @@ class RestApiStream(RESTStream):
                 or not passes_unchanged(self.stream_maps, self.name)):
             yield from super().get_batches(batch_config, context)
         else:
+            # pyarrow is imported only here: RECORD-message runs start without it.
+            from tap_rest_api.batch_files import ParquetBatchFiles
+
             files = ParquetBatchFiles(directory, batch_config.storage.prefix or "", self.name,
                                       self.schema, batch_config.batch_size)
             self._batch_files = (files, batch_config.encoding)

@@ -98,17 +98,20 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
     def _http_client(self) -> HttpClient:
         """The one client of this process: all sinks share its session and rate limiter."""
         url = self.config["url"]
+        rate_limit = self.config.get("rate_limit") or {}
+        policy = RetryPolicy.from_settings(rate_limit)
+        timeout = float(self.config.get("timeout") or DEFAULT_TIMEOUT)
         try:
-            auth = build_authenticator(self.config.get("auth"), url)
+            auth = build_authenticator(self.config.get("auth"), url, policy=policy,
+                                       timeout=timeout)
         except ConfigError as error:
             raise ConfigValidationError("Config validation failed", errors=[str(error)]) from None
-        rate_limit = self.config.get("rate_limit") or {}
         return HttpClient(
             url,
             auth=auth,
-            policy=RetryPolicy.from_settings(rate_limit),
+            policy=policy,
             requests_per_second=rate_limit.get("requests_per_second"),
-            timeout=float(self.config.get("timeout") or DEFAULT_TIMEOUT),
+            timeout=timeout,
             max_response_bytes=int(
                 self.config.get("max_response_bytes") or DEFAULT_MAX_RESPONSE_BYTES
             ),

@@ -17,20 +17,30 @@ import pytest
 
 BIN = Path(sys.executable).parent
 
+pytest_plugins = ["tests.oauth2_server"]  # the ``token_server`` fixture
+
 CANARY_TOKEN = "canary-token-7f3a9c2e51"
 CANARY_KEY = "canary-apikey-b81d04e6"
 CANARY_USER = "canary-user-5c0e77"
 CANARY_PASSWORD = "canary-pass-e92f1a"
-CANARIES = (CANARY_TOKEN, CANARY_KEY, CANARY_USER, CANARY_PASSWORD)
+CANARY_CLIENT_SECRET = "canary-client-secret-3d9b7a"
+CANARY_REFRESH_TOKEN = "canary-refresh-6e1f0c2b"
+CANARIES = (CANARY_TOKEN, CANARY_KEY, CANARY_USER, CANARY_PASSWORD, CANARY_CLIENT_SECRET,
+            CANARY_REFRESH_TOKEN)
+OAUTH2_CLIENT_ID = "connector-client"
+CANARY_ISSUED_PREFIX = "canary-issued-"
+"""Every access or refresh token the tests' token server issues starts with this."""
 
 
 def assert_no_canary(*texts: str | bytes) -> None:
-    """Fail if any canary secret (raw, URL-encoded or inside basic auth) shows up."""
+    """Fail if any canary secret (raw, URL-encoded or inside basic auth) or any token the
+    tests' token server issued shows up."""
     import base64
     from urllib.parse import quote
 
-    forms = set(CANARIES) | {quote(c, safe="") for c in CANARIES}
+    forms = set(CANARIES) | {quote(c, safe="") for c in CANARIES} | {CANARY_ISSUED_PREFIX}
     forms.add(base64.b64encode(f"{CANARY_USER}:{CANARY_PASSWORD}".encode()).decode())
+    forms.add(base64.b64encode(f"{OAUTH2_CLIENT_ID}:{CANARY_CLIENT_SECRET}".encode()).decode())
     for text in texts:
         blob = text.decode(errors="replace") if isinstance(text, bytes) else text
         leaked = [form for form in forms if form in blob]

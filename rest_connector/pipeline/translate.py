@@ -9,13 +9,15 @@ from __future__ import annotations
 import copy
 import datetime
 import importlib
+import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from rest_connector.auth import AUTH_TYPES, auth_problems
 from rest_connector.config import SettingsProblem, find_problems, secret_fields
 from rest_connector.pipeline.load import LoadedYaml, load_yaml
 from rest_connector.pipeline.problems import PipelineError, PipelineProblem, YamlPath
@@ -71,14 +73,31 @@ PIPELINE_SCHEMA: dict[str, Any] = {
 """The pipeline envelope; what is inside each input and output is the plugins' business."""
 
 
-@cache
-def plugin_schema(executable: str) -> dict[str, Any]:
-    """The settings schema of a plugin, built-in settings (stream maps, ...) included."""
+PLUGIN_SCHEMAS = Path(__file__).with_name("plugin_schemas.json")
+"""Each plugin's settings schema as its class builds it, written by scripts/generate_hub.py
+(``--check``, run by the tests, fails on drift): reading it instead of importing the plugins
+(singer-sdk, pyarrow, ...) keeps ``rest-connector run`` from paying their start-up before the
+plugins' own processes start."""
+
+
+def build_plugin_schema(executable: str) -> dict[str, Any]:
+    """The settings schema of a plugin from its class, built-in settings (stream maps, ...)
+    included."""
     module_name, class_name = PLUGIN_CLASSES[executable].split(":")
     plugin = getattr(importlib.import_module(module_name), class_name)
     schema = copy.deepcopy(plugin.config_jsonschema)
     plugin.append_builtin_config(schema)
     return schema
+
+
+@cache
+def _plugin_schemas() -> dict[str, dict[str, Any]]:
+    return json.loads(PLUGIN_SCHEMAS.read_text(encoding="utf-8"))
+
+
+def plugin_schema(executable: str) -> dict[str, Any]:
+    """The settings schema of a plugin (``PLUGIN_SCHEMAS``)."""
+    return _plugin_schemas()[executable]
 
 
 @dataclass(frozen=True)
@@ -221,6 +240,33 @@ def _check(plugin: PluginSettings, document: LoadedYaml,
         message = _quote_hint(problem.message, document.plain_scalars.get(yaml_path),
                               problem.path in secrets)
         problems.append(PipelineProblem(yaml_path, document.line_of(yaml_path), message))
+    reported = skip | {problem.path for problem in problems}
+    return problems + _auth_problems(plugin, document, reported)
+
+
+def _auth_blocks(settings: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], dict]]:
+    """Each ``auth`` block of a plugin's settings: the top-level one and each stream's."""
+    if isinstance(settings.get("auth"), dict):
+        yield ("auth",), settings["auth"]
+    for index, stream in enumerate(settings.get("streams") or ()):
+        if isinstance(stream, dict) and isinstance(stream.get("auth"), dict):
+            yield ("streams", index, "auth"), stream["auth"]
+
+
+def _auth_problems(plugin: PluginSettings, document: LoadedYaml,
+                   reported: set[YamlPath]) -> list[PipelineProblem]:
+    """What the plugin would refuse in an auth block (a field its type requires, a field of
+    another type), beyond what its settings schema says; not repeating what is ``reported``."""
+    problems = []
+    for prefix, block in _auth_blocks(plugin.settings):
+        if block.get("type") not in AUTH_TYPES:
+            continue  # the schema names the type
+        for problem in auth_problems(block):
+            yaml_path = plugin.yaml_path((*prefix, *problem.path))
+            if any(yaml_path[: len(done)] == done for done in reported):
+                continue
+            problems.append(PipelineProblem(yaml_path, document.line_of(yaml_path),
+                                            problem.message))
     return problems
 
 
