@@ -50,8 +50,10 @@ class FakeApi:
         owner, name = unquote(match.group(1)), unquote(match.group(2))
         if match.group(3):
             return self._json(COMMENTS.get((name, int(match.group(3))), []))
+        if (owner, name) not in self.issues:
+            return Response("no such repository", status=404)
         since = request.args.get("since", "")
-        rows = [i for i in self.issues.get((owner, name), []) if i["updated_at"] >= since]
+        rows = [i for i in self.issues[(owner, name)] if i["updated_at"] >= since]
         return self._page(rows, request)
 
     def _page(self, rows: list[dict], request: Request) -> Response:

@@ -293,3 +293,17 @@ def test_with_batch_files_children_still_go_as_records(api, httpserver, tap, tmp
     assert run.returncode == 0, run.stderr
     assert [m["stream"] for m in run.of_type("BATCH")] == ["repos"]
     assert run.records("issues") == expected_issues()  # not one small file per parent
+
+
+def test_a_child_of_a_deleted_parent_is_empty_with_empty_on(httpserver, tap):
+    deleted = {"id": 4, "name": "gone", "owner": {"login": "acme"}, "stars": 1}
+    api = FakeApi(repos=[*REPOS, deleted])
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(api)
+    failing = tap({"streams": [repos(httpserver), issues(httpserver)]})
+    assert failing.returncode != 0
+    assert "404" in failing.stderr
+    run = tap({"streams": [repos(httpserver),
+                           issues(httpserver, response={"empty_on": [404]})]})
+    assert run.returncode == 0, run.stderr
+    assert run.records("issues") == expected_issues()
+    assert ("/repos/acme/gone/issues", {"page": "1", "limit": "2"}) in api.requests
