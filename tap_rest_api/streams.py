@@ -154,32 +154,34 @@ class RestApiStream(RESTStream):
         return schema
 
     def sample_records(self) -> list[dict[str, Any]]:
-        """The records of the first page a sync reads, read ahead once (to infer a schema).
+        """The records of the first page a sync reads, read ahead (to infer a schema); the
+        sync gets the same response again instead of a second request.
 
-        A child's sample is read for its parent's first sample record, with the included
-        fields; a child of a parent without records has none. The sync gets the same
-        response again instead of a second request.
+        A child's are read for its parent's first sample record, with the included fields
+        (none if the parent has none). A parent keeps its sample for its children.
         """
-        if self._sample is None:
-            context = None
-            if self.parent_stream is not None:
-                parents = self.parent_stream.sample_records()
-                if not parents:
-                    self._sample = []
-                    return self._sample
-                context = self.preprocess_context(dict(parents[0]))
-            self._reading_ahead = True
+        if self._sample is not None:
+            return self._sample
+        context = None
+        if self.parent_stream is not None:
+            parents = self.parent_stream.sample_records()
+            if not parents:
+                return []
+            context = self.preprocess_context(dict(parents[0]))
+        self._reading_ahead = True
+        try:
+            records = self.request_records(context)
             try:
-                records = self.request_records(context)
-                try:
-                    next(iter(records), None)
-                finally:
-                    records.close()
+                next(iter(records), None)
             finally:
-                self._reading_ahead = False
-            page = self._reader.last_page.records if self._reader.pages_read else []
-            self._sample = [{**record, **self._from_parent} for record in page]
-        return self._sample
+                records.close()
+        finally:
+            self._reading_ahead = False
+        page = self._reader.last_page.records if self._reader.pages_read else []
+        sample = [{**record, **self._from_parent} for record in page]
+        if self.child_streams:
+            self._sample = sample
+        return sample
 
     # -- requests -------------------------------------------------------------------------
 
