@@ -426,6 +426,8 @@ class RestApiStream(RESTStream):
             self._write_activate_version_message(self._stream_version)
         super()._write_activate_version_message(self._stream_version)
 
+    # -- what the SDK writes at every sync (private hooks): a child's sync is per parent record --
+
     def _write_activate_version_message(self, full_table_version: int) -> None:
         """The opening mark, once per run: the SDK writes it at every ``sync``, which for a
         child stream is once per parent record (the closing one: ``_write_closing_mark``)."""
@@ -439,6 +441,22 @@ class RestApiStream(RESTStream):
         if self._written_schema != self.schema:
             self._written_schema = copy.deepcopy(self.schema)
             super()._write_schema_message()
+
+    def _write_state_message(self) -> None:
+        """STATE; a child stream writes its own only at the end of the run.
+
+        The SDK writes it after each ``sync``, for a child once per parent record, and each
+        STATE carries every parent's bookmark: the output would grow with the square of the
+        parents. Meanwhile the root's STATE messages carry the children's bookmarks (the tap's
+        state is one document), written once every child record before them is out.
+        """
+        if self.parent_stream is None or self._finalizing:
+            super()._write_state_message()
+
+    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
+        """At the end of the run, with the STATE that follows always written."""
+        self._finalizing = True
+        super().finalize_state_progress_markers(state)
 
     # -- the per-record path ----------------------------------------------------------------
 
@@ -472,22 +490,6 @@ class RestApiStream(RESTStream):
                     stream=stream_map.stream_alias, record=mapped,
                     version=self._stream_version, time_extracted=extracted_at,
                 )
-
-    def _write_state_message(self) -> None:
-        """STATE; a child stream writes its own only at the end of the run.
-
-        The SDK writes it after each ``sync``, for a child once per parent record, and each
-        STATE carries every parent's bookmark: the output would grow with the square of the
-        parents. Meanwhile the root's STATE messages carry the children's bookmarks (the tap's
-        state is one document), written once every child record before them is out.
-        """
-        if self.parent_stream is None or self._finalizing:
-            super()._write_state_message()
-
-    def finalize_state_progress_markers(self, state: dict | None = None) -> None:
-        """At the end of the run, with the STATE that follows always written."""
-        self._finalizing = True
-        super().finalize_state_progress_markers(state)
 
     def _deselects_properties(self) -> bool:
         if self._deselection is None:
