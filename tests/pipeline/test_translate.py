@@ -154,3 +154,17 @@ def test_envelope_problems(write_pipeline):
         "line 4: CONFIG.extra: unknown setting "
         "(expected one of: inputs, transform, outputs)",
     ]
+
+
+def test_translating_a_pipeline_does_not_import_the_plugins():
+    """``rest-connector run`` checks a pipeline before starting the plugins: importing them
+    (singer-sdk, pyarrow) there would add their start-up to every run."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from rest_connector.pipeline import translate; "
+            "translate.plugin_schema('tap-rest-api'); "
+            "print(sorted(m for m in ('singer_sdk', 'pyarrow', 'deltalake') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
