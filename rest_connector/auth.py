@@ -12,32 +12,14 @@ from singer_sdk.authenticators import (
     BearerTokenAuthenticator,
 )
 
-from rest_connector.config import SettingsProblem, did_you_mean, format_path
+from rest_connector.auth_settings import auth_problems
+from rest_connector.config import SettingsProblem, format_path
 from rest_connector.errors import ConfigError
 from rest_connector.http import DEFAULT_TIMEOUT
-from rest_connector.oauth2 import (
-    OAUTH2_KEYS,
-    OAuth2Authenticator,
-    OAuth2Settings,
-    TokenSources,
-    oauth2_problems,
-)
+from rest_connector.oauth2 import OAuth2Authenticator, OAuth2Settings, TokenSources
 from rest_connector.origin import origin_of
 from rest_connector.redact import SECRETS
 from rest_connector.retry import RetryPolicy
-
-AUTH_TYPES = ("bearer", "api_key", "basic", "oauth2")
-_KEYS_BY_TYPE = {
-    "bearer": frozenset({"type", "token"}),
-    "api_key": frozenset({"type", "key", "header", "param"}),
-    "basic": frozenset({"type", "username", "password"}),
-    "oauth2": OAUTH2_KEYS,
-}
-_REQUIRED = {
-    "bearer": (("token", "the bearer token"),),
-    "api_key": (("key", "the API key value"),),
-    "basic": (("username", "the basic-auth user name"),),
-}
 
 
 class OriginScopedAuth(requests.auth.AuthBase):
@@ -100,30 +82,6 @@ class NoAuth(requests.auth.AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         return request
-
-
-def auth_problems(auth: dict[str, Any]) -> list[SettingsProblem]:
-    """What makes an ``auth`` block unusable, with paths relative to the block."""
-    kind = auth.get("type")
-    if kind not in _KEYS_BY_TYPE:
-        return [SettingsProblem(("type",), f"{kind!r} is not one of {', '.join(AUTH_TYPES)}"
-                                           f"{did_you_mean(str(kind), AUTH_TYPES)}")]
-    allowed = _KEYS_BY_TYPE[kind]
-    problems = [
-        SettingsProblem((key,), f"does not apply to auth type '{kind}' (it takes: "
-                                f"{', '.join(sorted(allowed))})")
-        for key in auth if key not in allowed
-    ]
-    for key, meaning in _REQUIRED.get(kind, ()):
-        if auth.get(key) in (None, ""):
-            problems.append(SettingsProblem((key,), f"required for auth type '{kind}' "
-                                                    f"({meaning})"))
-    if kind == "api_key" and bool(auth.get("header")) == bool(auth.get("param")):
-        problems.append(SettingsProblem((), "api_key needs exactly one of 'header' or 'param' "
-                                            "(where it goes)"))
-    if kind == "oauth2":
-        problems.extend(oauth2_problems(auth))
-    return problems
 
 
 def _at(field_path: str, problem: SettingsProblem) -> str:

@@ -24,17 +24,11 @@ import msgspec
 import requests
 from singer_sdk.authenticators import APIAuthenticatorBase
 
-from rest_connector.config import SettingsProblem, did_you_mean
 from rest_connector.errors import ConnectorError, HTTPStatusError
 from rest_connector.http import DEFAULT_TIMEOUT, HttpClient
 from rest_connector.redact import SECRETS
 from rest_connector.retry import RetriableStatusError, RetryPolicy, RetryWaitTooLongError
 
-GRANT_TYPES = ("client_credentials", "refresh_token")
-CLIENT_AUTH_METHODS = ("basic", "body")
-OAUTH2_KEYS = frozenset({"type", "token_url", "client_id", "client_secret", "scopes",
-                         "grant_type", "refresh_token", "client_auth", "extra_params"})
-_SET_BY_CONNECTOR = ("grant_type", "scope", "client_id", "client_secret", "refresh_token")
 MAX_LEEWAY_SECONDS = 60.0
 LEEWAY_SHARE = 0.1
 _HINTS = {
@@ -49,46 +43,6 @@ logger = logging.getLogger("rest_connector.oauth2")
 
 class OAuth2Error(ConnectorError):
     """The token endpoint refused or failed to give an access token."""
-
-
-def _one_of(key: str, value: str, choices: tuple[str, ...]) -> list[SettingsProblem]:
-    if value in choices:
-        return []
-    message = f"{value!r} is not one of {', '.join(choices)}{did_you_mean(value, choices)}"
-    return [SettingsProblem((key,), message)]
-
-
-def _is_http_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def oauth2_problems(block: Mapping[str, Any]) -> list[SettingsProblem]:
-    """What makes an ``oauth2`` auth block unusable, with paths relative to the block."""
-    grant = str(block.get("grant_type") or "client_credentials")
-    required = {"token_url": "the token endpoint URL", "client_id": "the OAuth2 client ID"}
-    if grant == "client_credentials":
-        required["client_secret"] = "the OAuth2 client secret"
-    problems = [
-        SettingsProblem((key,), f"required for auth type 'oauth2' ({meaning})")
-        for key, meaning in required.items() if block.get(key) in (None, "")
-    ]
-    if grant == "refresh_token" and block.get("refresh_token") in (None, ""):
-        problems.append(SettingsProblem(("refresh_token",), "required with grant_type "
-                                        "'refresh_token' (the refresh token to start from)"))
-    problems += _one_of("grant_type", grant, GRANT_TYPES)
-    problems += _one_of("client_auth", str(block.get("client_auth") or "basic"),
-                        CLIENT_AUTH_METHODS)
-    url = block.get("token_url")
-    if url and not _is_http_url(str(url)):
-        problems.append(SettingsProblem(("token_url",), f"expected an http(s) URL, got "
-                                                        f"{SECRETS.redact(repr(url))}"))
-    problems += [
-        SettingsProblem(("extra_params", key), "set by the connector from the other oauth2 "
-                                               "settings; set it there")
-        for key in block.get("extra_params") or {} if key in _SET_BY_CONNECTOR
-    ]
-    return problems
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
-from rest_connector.auth import AUTH_TYPES
+from rest_connector.auth_settings import AUTH_TYPES, CLIENT_AUTH_METHODS, GRANT_TYPES
 from rest_connector.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
-from rest_connector.oauth2 import CLIENT_AUTH_METHODS, GRANT_TYPES
 from rest_connector.retry import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRY_ON
 
 

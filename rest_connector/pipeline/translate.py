@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from rest_connector.auth import AUTH_TYPES, auth_problems
+from rest_connector.auth_settings import AUTH_TYPES, auth_problems
 from rest_connector.config import SettingsProblem, find_problems, secret_fields
 from rest_connector.pipeline.load import LoadedYaml, load_yaml
 from rest_connector.pipeline.problems import PipelineError, PipelineProblem, YamlPath

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -159,6 +161,20 @@ def test_envelope_problems(write_pipeline):
     ]
 
 
+def test_translating_a_pipeline_does_not_import_the_plugins():
+    """``rest-connector run`` checks a pipeline before starting the plugins: importing them
+    (singer-sdk, pyarrow) there would add their start-up to every run."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from rest_connector.pipeline import translate; "
+            "translate.plugin_schema('tap-rest-api'); "
+            "print(sorted(m for m in ('singer_sdk', 'pyarrow', 'deltalake') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+
+
 PARENT_CHILD = """\
 CONFIG:
   inputs:
@@ -218,3 +234,15 @@ def test_the_parent_child_example_validates():
     assert issues["url"] == ("https://api.github.com/repos/{parent.owner.login}/{parent.name}"
                              "/issues")
     assert issues["parent"] == "repos"
+
+
+def test_checking_parents_imports_no_plugin(write_pipeline):
+    """The parent→child checks come from the tap package, which must stay light to import."""
+    path = write_pipeline(PARENT_CHILD)
+    code = ("import sys; from rest_connector.pipeline.translate import translate; "
+            f"translate({str(path)!r}, env={{'API': 'http://h'}}); "
+            "assert 'tap_rest_api.parents' in sys.modules; "
+            "print(sorted(set(sys.modules) & {'singer_sdk', 'pyarrow', 'deltalake'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
