@@ -51,7 +51,11 @@ PLUGINS: dict[str, dict[str, Any]] = {
                 {"name": "score", "type": "double"}, {"name": "active", "type": "boolean"},
                 {"name": "signup_date", "type": "date"},
             ],
-        }]},
+        }],
+            # Records reach target-delta as Parquet files (BATCH messages), the fast path.
+            "batch_config": {"encoding": {"format": "parquet"},
+                             "storage": {"root": "file://$MELTANO_PROJECT_ROOT/.meltano/batches"}},
+        },
     },
     "target-rest-api": {
         "kind": "loaders", "namespace": "target_rest_api", "label": "REST API",
@@ -64,7 +68,8 @@ PLUGINS: dict[str, dict[str, Any]] = {
         "kind": "loaders", "namespace": "target_delta", "label": "Delta Lake",
         "keywords": ["delta", "deltalake", "lakehouse", "meltano_sdk"],
         "domain_url": "https://delta.io",
-        "config": {"path": "output/meltano/{stream}", "mode": "append"},
+        "config": {"path": "output/meltano/{stream}", "mode": "append",
+                   "delete_batch_files": True},
     },
 }
 _KINDS = {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean",

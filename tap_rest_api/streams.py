@@ -264,6 +264,7 @@ class RestApiStream(RESTStream):
             prefetched, self._prefetched = self._prefetched, None
             if prefetched is not None and prefetched[0] == key:
                 return prefetched[1]
+            self._tap.message_writer.flush()  # what was read goes out before we wait
             with self._tap.stop_gate.waiting():
                 response = retrying(prepared, context)
             if self._reading_ahead:

@@ -56,6 +56,8 @@ def test_meltano_run_twice_writes_delta_and_keeps_state(project, sandbox_port):
     table_path = project / "output" / "meltano" / "crm_customers"
     table = DeltaTable(str(table_path))
     assert table.to_pyarrow_table().num_rows == 1000
+    assert "0 records, 1 batch manifests" in first.stderr  # the fast path: a Parquet file
+    assert list((project / ".meltano" / "batches").iterdir()) == []  # deleted once committed
     state = meltano(project, "state", "get", "dev:tap-rest-api-to-target-delta")
     bookmark = json.loads(state.stdout)["singer_state"]["bookmarks"]["crm_customers"]
     assert bookmark["replication_key_value"] == customer(1000)["created_at"]
