@@ -19,8 +19,8 @@ from rest_connector.errors import ConfigError
 from rest_connector.http import HttpClient
 from rest_connector.retry import RetryPolicy
 from tap_rest_api.inference import InferredSchema
-from tap_rest_api.pagination import GuardedPaginator, build_paginator
-from tap_rest_api.records import PageReader
+from tap_rest_api.pagination import GuardedPaginator, PageWindow, build_paginator
+from tap_rest_api.records import Page, PageReader
 from tap_rest_api.schema import DeclaredRecords, declared_schema
 from tap_rest_api.settings import StreamSettings
 
@@ -59,6 +59,8 @@ class RestApiStream(RESTStream):
         self._auth = auth or NoAuth()
         self._reader = PageReader(self.name, settings.root_key, self.logger)
         self._paginator: GuardedPaginator | None = None
+        self.page_window: PageWindow | None = None
+        """Read only these pages (a Spark partition of an offset/page stream)."""
         self._deselection: bool | None = None
         self._prefetched: tuple[tuple[str | None, Any], requests.Response] | None = None
         if settings.incremental is not None:
@@ -140,9 +142,15 @@ class RestApiStream(RESTStream):
         self._reader = PageReader(self.name, self.settings.root_key, self.logger)
         credential_params = getattr(self._auth, "param_names", frozenset())
         self._paginator = build_paginator(
-            self.settings.pagination, self._reader, self.logger, credential_params
+            self.settings.pagination, self._reader, self.logger, credential_params,
+            self.page_window,
         )
         return self._paginator
+
+    @property
+    def last_page(self) -> Page:
+        """The page read most recently (Spark plans its partitions from the first one)."""
+        return self._reader.last_page
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """The request for one page: method, headers, params, body, then the page token."""
