@@ -70,13 +70,16 @@ class RestApiReader(DataSourceReader):
         """Planned once, on the driver (a first page is read for offset/page + total)."""
         install_log_redaction()
         with reported_as(f"planning the partitions of stream {self.stream!r}"):
-            return plan(open_stream(self.config, self.stream), self.wanted, self.parallelism)
+            stream = open_stream(self.config, self.stream,
+                                 schema=singer_schema_of(self.schema))
+            return plan(stream, self.wanted, self.parallelism)
 
     def read(self, partition: StreamPartition) -> Iterator[pa.RecordBatch]:  # type: ignore[override]
         """The partition's records, through the tap's own HTTP, paging and record code."""
         install_log_redaction()
         with reported_as(f"stream {self.stream!r}, partition {partition.index}"):
-            stream = open_stream(self.config, self.stream, alone=True,
+            schema = singer_schema_of(self.schema)
+            stream = open_stream(self.config, self.stream, schema=schema, alone=True,
                                  requests_per_second=partition.requests_per_second)
             stream.page_window = partition.window
-            yield from batches(conformed(stream, singer_schema_of(self.schema)), self.schema)
+            yield from batches(conformed(stream, schema), self.schema)

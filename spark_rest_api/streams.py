@@ -13,7 +13,21 @@ from tap_rest_api.tap import TapRestApi
 
 
 class _SparkTap(TapRestApi):
-    """The tap without its signal handlers: Spark owns its worker processes' signals."""
+    """The tap without its signal handlers (Spark owns its worker processes' signals), its
+    streams taking the schema Spark already has instead of inferring one again."""
+
+    def __init__(self, *args: Any, known_schema: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        self.known_schema = known_schema
+        super().__init__(*args, **kwargs)
+
+    def discover_streams(self) -> list[RestApiStream]:
+        """The tap's streams; an inferred one takes ``known_schema`` if given."""
+        streams = super().discover_streams()
+        for stream in streams:
+            if self.known_schema is not None and stream.schema_is_inferred:
+                stream.adopt_schema(self.known_schema)
+        return streams
 
     def _setup_signal_handlers(self) -> None:
         # Private singer-sdk hook (PluginBase): the only place we turn the handlers off.
@@ -32,12 +46,14 @@ def _one_stream(config: dict[str, Any], name: str, requests_per_second: float | 
     return narrowed
 
 
-def open_stream(config: dict[str, Any], name: str, *, alone: bool = False,
-                requests_per_second: float | None = None) -> RestApiStream:
+def open_stream(config: dict[str, Any], name: str, *, schema: dict[str, Any] | None = None,
+                alone: bool = False, requests_per_second: float | None = None
+                ) -> RestApiStream:
     """Stream ``name`` of tap settings ``config``, checked as the tap checks them.
 
-    ``alone`` (in a task) builds only that stream, at ``requests_per_second`` if given (its
-    partition's share): the other streams' limits on the same host stay out of its way.
+    ``schema`` (the one Spark has) spares the request that would infer it. ``alone`` (in a
+    task) builds only that stream, at ``requests_per_second`` if given (its partition's
+    share): the other streams' limits on the same host stay out of its way.
     """
     names = [s.get("name") for s in config.get("streams") or [] if isinstance(s, dict)]
     if name not in names:
@@ -47,7 +63,8 @@ def open_stream(config: dict[str, Any], name: str, *, alone: bool = False,
     if alone:
         config = _one_stream(config, name, requests_per_second)
     try:
-        tap = _SparkTap(config=config, parse_env_config=False, validate_config=True)
+        tap = _SparkTap(config=config, parse_env_config=False, validate_config=True,
+                        known_schema=schema)
         return tap.streams[name]  # type: ignore[return-value]
     except ConfigValidationError as error:
         problems = "; ".join(map(str, error.errors)) or str(error)

@@ -98,6 +98,11 @@ class RestApiStream(RESTStream):
             self._schema = self._input_schema or self._infer_from_first_page()
         return self._schema
 
+    def adopt_schema(self, schema: dict[str, Any]) -> None:
+        """Use ``schema`` instead of inferring one (Spark infers once, on the driver, and its
+        tasks read with that schema)."""
+        self._schema = schema
+
     def _infer_from_first_page(self) -> dict[str, Any]:
         records = self.request_records(None)
         try:
