@@ -84,19 +84,22 @@ class PagedApi:
 class Sink:
     """``POST /sink`` storing each body by Idempotency-Key, as an idempotent API does.
 
-    ``fail_request``: that request (1-based, counted over all) answers 400 once.
+    ``refuse_first_id``: the first request whose batch starts with that ``id`` answers 400.
     """
 
     url: str = ""
-    fail_request: int | None = None
+    refuse_first_id: int | None = None
     requests: list[tuple[str, list[dict]]] = field(default_factory=list)
+    refused: list[tuple[str, list[dict]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def accept(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, Any]:
+        sent = (handler.headers.get("Idempotency-Key", ""), json.loads(body))
         with self.lock:
-            self.requests.append((handler.headers.get("Idempotency-Key", ""), json.loads(body)))
-            if len(self.requests) == self.fail_request:
+            if sent[1][0].get("id") == self.refuse_first_id and not self.refused:
+                self.refused.append(sent)
                 return 400, {"error": "refused once"}
+            self.requests.append(sent)
         return 200, {"ok": True}
 
     def stored(self) -> dict[str, list[dict]]:
