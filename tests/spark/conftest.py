@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from spark_rest_api import register
 from tests.conftest import CANARY_TOKEN
@@ -174,6 +174,12 @@ def items_settings(url: str, schema: list[dict] | None = None) -> dict[str, Any]
     if schema is not None:
         stream["schema"] = schema
     return {"streams": [stream]}
+
+
+def read(spark: SparkSession, settings: dict[str, Any], partitions: int = 4) -> DataFrame:
+    """The ``items`` stream of ``settings`` as a DataFrame of the ``rest_api`` data source."""
+    return (spark.read.format("rest_api").option("config", json.dumps(settings))
+            .option("stream", "items").option("partitions", str(partitions)).load())
 
 
 @dataclass

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import datetime
-import json
 
 import pytest
 from pyspark.errors import PySparkException
 
+from spark_rest_api.errors import task_failure
 from spark_rest_api.types import singer_schema_of
 from target_delta.arrow import stream_layout
 from target_delta.convert import record_batch
 from tests.conftest import assert_no_canary, run_plugin, singer_messages
-from tests.spark.conftest import DECLARED, items_settings
+from tests.spark.conftest import DECLARED, items_settings, read
 
 UTC = datetime.timezone.utc
-
-
-def read(spark, settings: dict, partitions: int = 4):
-    return (spark.read.format("rest_api").option("config", json.dumps(settings))
-            .option("stream", "items").option("partitions", str(partitions)).load())
 
 
 def test_paginated_read_in_partitions_equals_the_tap(spark, paged_api, tmp_path):
@@ -63,6 +58,8 @@ def test_failing_partition_fails_the_job_with_our_message_and_no_secret(
     message = str(failure.value)
     assert "stream 'items', partition 1: HTTP 400 Bad Request for GET /items" in message
     assert '"echo": "Bearer ***"' in message
+    assert task_failure(message).startswith(
+        "stream 'items', partition 1: HTTP 400 Bad Request for GET /items")  # what the CLI says
     log = spark_log.since(mark)
     assert "SparkTaskError: stream 'items', partition 1: HTTP 400" in log
     assert_no_canary(message, log)
