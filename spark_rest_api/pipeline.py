@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rest_connector.errors import ConnectorError
+from rest_connector.errors import ConfigError, ConnectorError
 from rest_connector.pipeline.translate import Pipeline, PluginSettings
 from rest_connector.redact import SECRETS
 from spark_rest_api import FORMAT, register
-from spark_rest_api.delta_writer import DELTA_FORMAT
+from spark_rest_api.delta_writer import DELTA_FORMAT, local_table_path
 from spark_rest_api.errors import task_failure
 from target_delta.storage import TablePaths
 
@@ -57,6 +57,10 @@ def check_spark_pipeline(pipeline: Pipeline) -> None:
             if target.settings.get(key):
                 raise ConnectorError(f"{where}.{key}: not available with --engine spark, which "
                                      "writes local Delta tables without partitions")
+        try:
+            local_table_path(target.settings["path"])
+        except ConfigError as error:
+            raise ConnectorError(f"{where}.{error}") from None
 
 
 @contextmanager
