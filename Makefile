@@ -4,19 +4,24 @@ PYTHON ?= python3
 
 .PHONY: install test demo bench lint
 
-$(VENV)/.installed: pyproject.toml
+# Two stamps: the runtime alone (enough for the demo), then the test extras on top.
+$(VENV)/.installed-runtime: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-runtime
 	$(PY) -m pip install -q -e '.[test,spark]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed-test
 
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
-demo: install
+demo: $(VENV)/.installed-runtime
 	$(VENV)/bin/rest-connector demo
 
 bench: install

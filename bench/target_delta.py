@@ -68,6 +68,8 @@ def write_singer_file(path: Path, rows: int) -> None:
     with path.open("w") as out:
         out.write(json.dumps({"type": "SCHEMA", "stream": "people", "schema": SCHEMA,
                               "key_properties": ["id"]}) + "\n")
+        mark = json.dumps({"type": "ACTIVATE_VERSION", "stream": "people", "version": 1}) + "\n"
+        out.write(mark)  # a full-table read, as tap-rest-api sends it (overwrite needs it)
         for i in range(rows):
             record = {
                 "id": i, "name": f"name {i}", "email": f"user{i}@example.com",
@@ -82,6 +84,7 @@ def write_singer_file(path: Path, rows: int) -> None:
             out.write(json.dumps({"type": "RECORD", "stream": "people", "record": record}) + "\n")
             if (i + 1) % 50_000 == 0:
                 out.write(json.dumps({"type": "STATE", "value": {"upto": i}}) + "\n")
+        out.write(mark)
 
 
 def measure(command: list[str]) -> tuple[float, float, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from singer_sdk.authenticators import (
@@ -13,20 +12,14 @@ from singer_sdk.authenticators import (
     BearerTokenAuthenticator,
 )
 
+from rest_connector.auth_settings import auth_problems
+from rest_connector.config import SettingsProblem, format_path
 from rest_connector.errors import ConfigError
+from rest_connector.http import DEFAULT_TIMEOUT
+from rest_connector.oauth2 import OAuth2Authenticator, OAuth2Settings, TokenSources
+from rest_connector.origin import origin_of
 from rest_connector.redact import SECRETS
-
-AUTH_TYPES = ("bearer", "api_key", "basic")
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-Origin = tuple[str, str, int]
-
-
-def origin_of(url: str) -> Origin:
-    """The (scheme, host, port) origin of a URL, with default ports made explicit."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or DEFAULT_PORTS.get(scheme, 0)
+from rest_connector.retry import RetryPolicy
 
 
 class OriginScopedAuth(requests.auth.AuthBase):
@@ -55,6 +48,32 @@ class OriginScopedAuth(requests.auth.AuthBase):
             return self.authenticator(request)
         return request
 
+    @property
+    def renewable(self) -> bool:
+        """True when the credential changes during a run (an OAuth2 access token)."""
+        return isinstance(self.authenticator, OAuth2Authenticator)
+
+    def refresh(self, request: requests.PreparedRequest) -> None:
+        """Just before sending: put a renewable credential on again, in case it was renewed
+        since the request was prepared (retries, templates reused for every batch)."""
+        if self.renewable:
+            self(request)
+
+    def renew(self, request: requests.PreparedRequest) -> bool:
+        """After a 401 to ``request``: renew the credential it carried; True when renewed
+        (the request is then worth sending once more)."""
+        if not self.renewable or not request.url or not self.applies_to(request.url):
+            return False
+        self.authenticator.renew(request)
+        return True
+
+    @property
+    def token_url(self) -> str | None:
+        """Where renewable credentials come from, for messages."""
+        if isinstance(self.authenticator, OAuth2Authenticator):
+            return self.authenticator.source.settings.shown_url
+        return None
+
 
 class NoAuth(requests.auth.AuthBase):
     """Sends requests as they are."""
@@ -65,45 +84,50 @@ class NoAuth(requests.auth.AuthBase):
         return request
 
 
-def _require(auth: dict[str, Any], key: str, field_path: str, meaning: str) -> str:
-    value = auth.get(key)
-    if value is None or value == "":
-        msg = f"{field_path}.{key}: required for auth type '{auth['type']}' ({meaning})"
-        raise ConfigError(msg)
-    return str(value)
+def _at(field_path: str, problem: SettingsProblem) -> str:
+    where = f"{field_path}.{format_path(problem.path)}" if problem.path else field_path
+    return f"{where}: {problem.message}"
 
 
 def build_authenticator(
-    auth: dict[str, Any] | None, url: str, field_path: str = "auth"
+    auth: dict[str, Any] | None,
+    url: str,
+    field_path: str = "auth",
+    *,
+    tokens: TokenSources | None = None,
+    policy: RetryPolicy | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> OriginScopedAuth | None:
     """Turn an ``auth`` settings block into an origin-scoped SDK authenticator.
 
-    Registers the credentials with the redactor. Raises ``ConfigError`` naming the field when
-    the block is incomplete.
+    Registers the credentials with the redactor. Raises ``ConfigError`` naming each faulty
+    field when the block is incomplete. An OAuth2 token comes from ``tokens`` (the caller's, so
+    equal blocks share one token; without it, from a source of its own), with ``policy`` and
+    ``timeout`` for the token requests.
     """
     if not auth:
         return None
-    kind = auth.get("type")
+    problems = auth_problems(auth)
+    if problems:
+        raise ConfigError("; ".join(_at(field_path, problem) for problem in problems))
+    kind = auth["type"]
     authenticator: APIAuthenticatorBase
     if kind == "bearer":
-        token = _require(auth, "token", field_path, "the bearer token")
-        SECRETS.add(token)
-        authenticator = BearerTokenAuthenticator(token=token)
+        SECRETS.add(auth["token"])
+        authenticator = BearerTokenAuthenticator(token=str(auth["token"]))
     elif kind == "api_key":
-        key = _require(auth, "key", field_path, "the API key value")
-        SECRETS.add(key)
+        SECRETS.add(auth["key"])
         header, param = auth.get("header"), auth.get("param")
-        if bool(header) == bool(param):
-            msg = f"{field_path}: api_key needs exactly one of 'header' or 'param' (where it goes)"
-            raise ConfigError(msg)
         location = "header" if header else "params"
-        authenticator = APIKeyAuthenticator(key=header or param, value=key, location=location)
+        authenticator = APIKeyAuthenticator(key=header or param, value=str(auth["key"]),
+                                            location=location)
     elif kind == "basic":
-        username = _require(auth, "username", field_path, "the basic-auth user name")
-        password = auth.get("password") or ""
+        username, password = str(auth["username"]), auth.get("password") or ""
         SECRETS.add_basic_auth(username, password)
         authenticator = BasicAuthenticator(username=username, password=password)
     else:
-        msg = f"{field_path}.type: {kind!r} is not one of {', '.join(AUTH_TYPES)}"
-        raise ConfigError(msg)
+        settings = OAuth2Settings.parse(auth)
+        settings.register_secrets()
+        source = (tokens or TokenSources()).source_for(settings, policy, timeout)
+        authenticator = OAuth2Authenticator(source)
     return OriginScopedAuth(authenticator, url)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft7Validator, ValidationError
-from singer_sdk.exceptions import ConfigValidationError
 
 from rest_connector.redact import MASK, SECRETS
 
@@ -125,6 +124,9 @@ class StrictConfigMixin:
         SECRETS.add(*(value for _, value in secret_fields(self._config, self.config_jsonschema)))
         problems = [str(p) for p in find_problems(self._config, self.config_jsonschema)]
         if problems and raise_errors:
+            # Imported here: the pipeline translator uses this module without singer-sdk.
+            from singer_sdk.exceptions import ConfigValidationError
+
             raise ConfigValidationError(
                 "Config validation failed", errors=problems, schema=self.config_jsonschema
             )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import requests
+
 
 class ConnectorError(Exception):
     """Base class: an expected failure with a clear, already-redacted message."""
@@ -14,9 +19,12 @@ class ConfigError(ConnectorError):
 class HTTPStatusError(ConnectorError):
     """A response status that is not retried, or still failing after every retry."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(
+        self, message: str, status: int, response: requests.Response | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.response = response
 
 
 class ResponseTooLargeError(ConnectorError):

@@ -9,23 +9,39 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from requests.utils import resolve_proxies
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
-from rest_connector.auth import Origin, OriginScopedAuth, origin_of
 from rest_connector.errors import DeadlineExceededError, HTTPStatusError, ResponseTooLargeError
+from rest_connector.origin import Origin, origin_of
 from rest_connector.ratelimit import RateLimiter, limiter_for
 from rest_connector.ratelimit_headers import exhausted_wait
 from rest_connector.redact import SECRETS
 from rest_connector.retry import RetriableStatusError, RetryPolicy
 
+if TYPE_CHECKING:  # auth builds OAuth2 token clients on this module: no import at runtime
+    from rest_connector.auth import OriginScopedAuth
+
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 BODY_EXCERPT_BYTES = 512
+UNAUTHORIZED = 401
 _CHUNK = 64 * 1024
+
+BODY_READ_ERRORS: dict[type[Exception], type[requests.RequestException]] = {
+    ProtocolError: requests.exceptions.ChunkedEncodingError,
+    DecodeError: requests.exceptions.ContentDecodingError,
+    ReadTimeoutError: requests.exceptions.ReadTimeout,
+    SSLError: requests.exceptions.SSLError,
+}
+"""urllib3 failures of a body read, and the requests error each becomes (as ``iter_content``
+would raise it): all of them are retried. ``ProtocolError`` covers a reset, an abort, a close
+before ``Content-Length`` bytes and a broken chunked encoding; the other errors ``read1`` can
+raise (``RuntimeError`` on mixed ``decode_content``) are bugs, not transient failures."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("rest_connector.http")
@@ -80,7 +96,30 @@ class ConnectorSession(requests.Session):
                 prepared_request.headers.pop(name, None)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        """Send with the body streamed under the deadline and the size cap."""
+        """Send with the body streamed under the deadline and the size cap.
+
+        A renewable credential (OAuth2) is brought up to date first; a 401 to a request that
+        carried one renews it and sends the request once more. A second 401 is final.
+        """
+        if self.scoped_auth is not None:
+            self.scoped_auth.refresh(request)
+        response = self._send_once(request, **kwargs)
+        if (response.status_code != UNAUTHORIZED or response.request is not request
+                or self.scoped_auth is None or not self.scoped_auth.renew(request)):
+            return response
+        logger.info("HTTP 401 for %s: renewed the OAuth2 access token, sending it once more",
+                    describe(response))
+        response = self._send_once(request, **kwargs)
+        if response.status_code == UNAUTHORIZED:
+            message = (f"HTTP 401 for {describe(response)} again with an access token just "
+                       f"renewed from {self.scoped_auth.token_url}: the API refuses this "
+                       "client's tokens (check scopes and the client's permissions)")
+            excerpt = body_excerpt(response)
+            raise HTTPStatusError(f"{message}: {excerpt}" if excerpt else message,
+                                  UNAUTHORIZED, response)
+        return response
+
+    def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if "proxies" not in kwargs and request.url:
             kwargs["proxies"] = self._proxies_for(request)
         deadline = time.monotonic() + self.deadline_seconds
@@ -120,15 +159,26 @@ def _drip(response: requests.Response, deadline: float, seconds: float) -> Itera
     urllib3 (2.6 and later) inflates compressed bodies a bounded amount at a time, so a
     small gzip body cannot expand in memory before the size cap sees it.
     """
-    raw = response.raw
     while True:
         if time.monotonic() > deadline:
             msg = f"{describe(response)} did not finish within its {seconds:g} s deadline"
             raise DeadlineExceededError(msg)
-        data = raw.read1(_CHUNK, decode_content=True)
+        data = _read_chunk(response)
         if not data:
             return
         yield data
+
+
+def _read_chunk(response: requests.Response) -> bytes:
+    """The next decoded piece of the body; a transfer that breaks off raises the requests
+    error the retry policy retries, naming the request (never its query string)."""
+    try:
+        return response.raw.read1(_CHUNK, decode_content=True)
+    except tuple(BODY_READ_ERRORS) as error:
+        reason = error.args[0] if error.args else error
+        message = f"{describe(response)}: the response body could not be read to the end ({reason})"
+        retried_as = next(v for k, v in BODY_READ_ERRORS.items() if isinstance(error, k))
+        raise retried_as(message, request=response.request) from error
 
 
 class HttpClient:
@@ -175,7 +225,7 @@ class HttpClient:
         if 300 <= status < 400:
             message += f" (redirect to {SECRETS.redact(response.headers.get('Location', '?'))}"
             message += " not followed)"
-        raise HTTPStatusError(message, status)
+        raise HTTPStatusError(message, status, response)
 
     def _log_backoff(self, details: dict) -> None:
         error = details.get("exception")

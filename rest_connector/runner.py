@@ -20,16 +20,20 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
+from rest_connector.local_files import local_path
 from rest_connector.pipeline.output import write_config, write_private_text
-from rest_connector.pipeline.translate import Pipeline
+from rest_connector.pipeline.translate import OUTPUT_FORMATS, Pipeline, PluginSettings
 from rest_connector.redact import SECRETS
 
 PROGRESS_INTERVAL = 0.5
+BATCH_FILE_ROWS = 20_000
+"""Rows per Parquet file handed from the tap to delta outputs."""
 _RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
+_BATCH_MARKERS = (b'"type":"BATCH"', b'"type": "BATCH"')
 _STATE_MARKERS = (b'"type":"STATE"', b'"type": "STATE"')
 
 
@@ -59,6 +63,8 @@ class ProcessResult:
 
     label: str
     returncode: int
+    stopped_for_tap_failure: bool = False
+    """An output stopped before the end of its input because the tap failed."""
 
 
 @dataclass
@@ -129,6 +135,7 @@ class _Child:
         )
         self.last_state: Any = None
         self.open = stdin is not None
+        self.stopped_for_tap_failure = False
 
     def signal(self, signum: int) -> None:
         if self.process.poll() is None:
@@ -177,6 +184,9 @@ class PipelineRun:
             head = line[:40]
             if any(marker in head for marker in _RECORD_MARKERS):
                 records[_stream_name(line)] += 1
+            elif any(marker in head for marker in _BATCH_MARKERS):
+                message = json.loads(line)
+                records[message["stream"]] += sum(map(_rows_in_file, message["manifest"]))
             elif any(marker in head for marker in _STATE_MARKERS):
                 self.tap_states.append(json.dumps(json.loads(line)["value"], sort_keys=True))
             for target in targets:
@@ -189,10 +199,25 @@ class PipelineRun:
                 tap.signal(signal.SIGTERM)
                 tap.process.stdout.close()
                 break
+        self._stop_outputs_if_tap_failed(tap, targets)
         for target in targets:
             if target.open:
                 with suppress(BrokenPipeError, OSError):
                     target.process.stdin.close()
+
+    def _stop_outputs_if_tap_failed(self, tap: _Child, targets: list[_Child]) -> None:
+        """Before the outputs see the end of their input, wait for the tap's verdict: if it
+        failed, the outputs are stopped (SIGTERM) first, so the end of a failed extraction is
+        never taken for a complete one (an overwrite is not committed, STATE covers only what
+        was committed)."""
+        code = tap.process.wait()
+        if code == 0 or self.report.interrupted_by is not None:
+            return
+        self.out.line(f"[rest-connector] {tap.label} failed (exit {code}): stopping the "
+                      f"outputs before the end of their input; no overwrite is committed")
+        for target in targets:
+            target.stopped_for_tap_failure = True
+            target.signal(signal.SIGTERM)
 
     def _show_progress(self, started: float) -> None:
         while not self.finished.wait(PROGRESS_INTERVAL):
@@ -241,14 +266,15 @@ class PipelineRun:
         with tempfile.TemporaryDirectory(prefix="rest-connector-") as workdir, \
                 self._forwarding_signals():
             directory = Path(workdir)
-            tap_argv = [executable(self.pipeline.tap.executable),
-                        "--config", str(write_config(self.pipeline.tap, directory))]
+            tap_settings, target_settings = with_batch_files(self.pipeline, directory / "batches")
+            tap_argv = [executable(tap_settings.executable),
+                        "--config", str(write_config(tap_settings, directory))]
             if self.state_path.exists():
                 tap_argv += ["--state", str(self.state_path)]
             targets = [
                 _Child(target.name, [executable(target.executable), "--config",
                                      str(write_config(target, directory))], subprocess.PIPE)
-                for target in self.pipeline.targets
+                for target in target_settings
             ]
             tap = _Child(self.pipeline.tap.executable, tap_argv, None)
             self.children = [tap, *targets]
@@ -267,13 +293,43 @@ class PipelineRun:
             if progress:
                 progress.join()
             self.out.clear()
-        self.report.processes = [ProcessResult(c.label, c.process.returncode)
-                                 for c in self.children]
+        self.report.processes = [
+            ProcessResult(c.label, c.process.returncode, c.stopped_for_tap_failure)
+            for c in self.children
+        ]
         self.report.seconds = time.monotonic() - started
         state = self._acknowledged_state(targets)
         if state is not None:
             self._save_state(state)
         return self.report
+
+
+def with_batch_files(pipeline: Pipeline, directory: Path,
+                     ) -> tuple[PluginSettings, tuple[PluginSettings, ...]]:
+    """Tap and target settings for this run: when every output is a Delta table and no
+    stream map changes records, the tap hands records over as Parquet files of their exact
+    Arrow types (Singer BATCH messages in ``directory``, which the run removes), so nothing
+    is serialized, piped and parsed row by row. A single output deletes each file once it is
+    committed, keeping the disk flat."""
+    tap, targets = pipeline.tap, pipeline.targets
+    if "stream_maps" in tap.settings or not all(
+        target.executable == OUTPUT_FORMATS["delta"] for target in targets
+    ):
+        return tap, targets
+    batch_config = {"encoding": {"format": "parquet"},
+                    "storage": {"root": directory.as_uri()}, "batch_size": BATCH_FILE_ROWS}
+    tap = replace(tap, settings={**tap.settings, "batch_config": batch_config})
+    if len(targets) == 1:
+        targets = (replace(targets[0], settings={**targets[0].settings,
+                                                 "delete_batch_files": True}),)
+    return tap, targets
+
+
+def _rows_in_file(uri: str) -> int:
+    import pyarrow.parquet as pq  # only runs with batch files: no pyarrow start-up otherwise
+
+    path = local_path(uri)
+    return pq.read_metadata(path).num_rows if path is not None and path.exists() else 0
 
 
 def state_path_for(pipeline_path: Path) -> Path:
@@ -302,10 +358,16 @@ def summary(report: RunReport) -> str:
              f"{rate:,.0f} records/s"]
     lines += [f"  stream {name}: {count:,} records" for name, count in sorted(
         report.records.items())]
-    lines += [f"  {p.label}: {'ok' if p.returncode == 0 else f'FAILED (exit {p.returncode})'}"
-              for p in report.processes]
+    lines += [f"  {p.label}: {_outcome(p)}" for p in report.processes]
     if report.state_saved:
         lines.append(f"  state saved to {report.state_path}")
     else:
         lines.append("  state not saved (no STATE acknowledged by every output)")
     return "\n".join(lines)
+
+
+def _outcome(process: ProcessResult) -> str:
+    if process.stopped_for_tap_failure:
+        return (f"STOPPED, the tap failed (exit {process.returncode}): no overwrite committed, "
+                f"STATE only for what was committed")
+    return "ok" if process.returncode == 0 else f"FAILED (exit {process.returncode})"

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
-from rest_connector.auth import AUTH_TYPES
+from rest_connector.auth_settings import AUTH_TYPES, CLIENT_AUTH_METHODS, GRANT_TYPES
 from rest_connector.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
 from rest_connector.retry import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRY_ON
+
+
+class StringsType(th.ArrayType):
+    """A list of strings, or one string of space-separated items.
+
+    (The SDK's ``AnyOf`` cannot be an optional property: it would append a bare "null".)
+    """
+
+    @property
+    def type_dict(self) -> dict:  # type: ignore[override]
+        """``type: [array, string]``; ``items`` applies to the list form."""
+        return {"type": ["array", "string"], "items": {"type": "string"}}
+
 
 AUTH = th.Property(
     "auth",
     th.ObjectType(
         th.Property("type", th.StringType, required=True, allowed_values=list(AUTH_TYPES),
-                    description="bearer, api_key or basic"),
+                    description="bearer, api_key, basic or oauth2"),
         th.Property("token", th.StringType, secret=True, description="bearer: the token"),
         th.Property("key", th.StringType, secret=True, description="api_key: the key value"),
         th.Property("header", th.StringType, description="api_key: send the key in this header"),
@@ -21,6 +34,22 @@ AUTH = th.Property(
         th.Property("username", th.StringType, secret=True, description="basic: user name"),
         th.Property("password", th.StringType, secret=True,
                     description="basic: password (may be empty or omitted)"),
+        th.Property("token_url", th.StringType, description="oauth2: the token endpoint URL"),
+        th.Property("client_id", th.StringType, description="oauth2: the client ID"),
+        th.Property("client_secret", th.StringType, secret=True,
+                    description="oauth2: the client secret (sent only to token_url's origin)"),
+        th.Property("scopes", StringsType(th.StringType),
+                    description="oauth2: scopes to ask for (a string is space-separated)"),
+        th.Property("grant_type", th.StringType, allowed_values=list(GRANT_TYPES),
+                    description="oauth2: client_credentials (default) or refresh_token"),
+        th.Property("refresh_token", th.StringType, secret=True,
+                    description="oauth2: the refresh token (grant_type refresh_token)"),
+        th.Property("client_auth", th.StringType, allowed_values=list(CLIENT_AUTH_METHODS),
+                    description="oauth2: send the client credentials as HTTP basic "
+                                "(default) or in the body"),
+        th.Property("extra_params", th.ObjectType(additional_properties=th.StringType),
+                    description="oauth2: more form fields for the token request "
+                                "(audience, resource, ...)"),
         additional_properties=False,
     ),
     title="Authentication",

@@ -1,6 +1,7 @@
-"""Generate the Meltano Hub definitions and the root ``meltano.yml`` from each plugin's --about.
+"""Generate the Meltano Hub definitions and the root ``meltano.yml`` from each plugin's --about,
+and the plugins' settings schemas the pipeline translator reads.
 
-    python scripts/generate_hub.py          # write hub/... and meltano.yml
+    python scripts/generate_hub.py          # write hub/..., meltano.yml, plugin_schemas.json
     python scripts/generate_hub.py --check  # exit 1 when a written file differs (drift)
 
 Settings (names, kinds, sensitivity, descriptions) and capabilities come from
@@ -18,12 +19,16 @@ from typing import Any
 
 import yaml
 
+from rest_connector.pipeline.translate import PLUGIN_CLASSES, PLUGIN_SCHEMAS, build_plugin_schema
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 VARIANT = "rest-api-connector"
 PIP_URL = "rest-api-connector"
 SANDBOX_URL = "http://127.0.0.1:8787"
 SANDBOX_TOKEN = "sandbox-token"
+REQUIRES_MELTANO = ">=4.0"
+"""Written by ``meltano init`` since Meltano 4, in place of the deprecated ``version: 1``."""
 
 PLUGINS: dict[str, dict[str, Any]] = {
     "tap-rest-api": {
@@ -138,6 +143,7 @@ def meltano_project(definitions: dict[str, dict[str, Any]]) -> dict[str, Any]:
         entry["config"] = PLUGINS[executable]["config"]
         plugins[PLUGINS[executable]["kind"]].append(entry)
     return {
+        "requires_meltano": REQUIRES_MELTANO,
         "default_environment": "dev",
         "environments": [{"name": "dev"}],
         "env": {"CRM_API_URL": SANDBOX_URL, "CRM_TOKEN": SANDBOX_TOKEN},
@@ -156,6 +162,8 @@ def generated_files() -> dict[Path, str]:
     files = {ROOT / "hub" / PLUGINS[name]["kind"] / name / f"{VARIANT}.yml": _dump(d, header)
              for name, d in definitions.items()}
     files[ROOT / "meltano.yml"] = _dump(meltano_project(definitions), header)
+    schemas = {name: build_plugin_schema(name) for name in PLUGIN_CLASSES}
+    files[PLUGIN_SCHEMAS] = json.dumps(schemas, indent=1) + "\n"
     return files
 
 

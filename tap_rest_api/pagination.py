@@ -151,7 +151,7 @@ class GuardedPaginator(BaseAPIPaginator):
         if self.window_pages is not None and self._page_count >= self.window_pages:
             self._finished = True
             return
-        if not self.has_more(response):
+        if self.reader.read(response).empty_status or not self.has_more(response):
             self._finished = True
             return
         new_value = self.get_next(response)

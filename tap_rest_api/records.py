@@ -60,15 +60,21 @@ class Page:
     number: int
     body: Any
     records: list[dict[str, Any]]
+    empty_status: bool = False
+    """The response's status is one of ``response.empty_on``: no records, no next page."""
 
 
 class PageReader:
     """Reads records out of a stream's responses, remembering the last page for the paginator."""
 
-    def __init__(self, stream_name: str, root_key: str | None, logger: logging.Logger) -> None:
+    def __init__(
+        self, stream_name: str, root_key: str | None, logger: logging.Logger,
+        empty_on: frozenset[int] = frozenset(),
+    ) -> None:
         self.stream_name = stream_name
         self.root_key = root_key
         self.logger = logger
+        self.empty_on = empty_on
         self.pages_read = 0
         self.last_received_at: datetime | None = None
         self._last: tuple[requests.Response, Page] | None = None
@@ -84,10 +90,12 @@ class PageReader:
         """The page of ``response``, decoded once however often it is asked for."""
         if self._last is not None and self._last[0] is response:
             return self._last[1]
-        body = decode_json(response)
+        empty_status = response.status_code in self.empty_on
+        body = None if empty_status else decode_json(response)
         self.pages_read += 1
         self.last_received_at = datetime.now(timezone.utc)
-        page = Page(self.pages_read, body, self._records_in(body, self.pages_read))
+        records = [] if empty_status else self._records_in(body, self.pages_read)
+        page = Page(self.pages_read, body, records, empty_status)
         self._last = (response, page)
         return page
 

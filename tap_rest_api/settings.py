@@ -76,6 +76,9 @@ STREAM = th.ObjectType(
     PAGINATION,
     th.Property("response", th.ObjectType(
         th.Property("root_key", th.StringType, description="Dot path to the records"),
+        th.Property("empty_on", th.ArrayType(th.IntegerType(minimum=400, maximum=599)),
+                    description="HTTP statuses that mean no records (e.g. 404, 410) "
+                                "instead of a failure"),
     )),
     RATE_LIMIT,
     th.Property("schema", th.ArrayType(SCHEMA_FIELD),
@@ -95,6 +98,13 @@ CONFIG_SCHEMA = forbid_unknown_keys(
         RATE_LIMIT,
         TIMEOUT,
         MAX_RESPONSE_BYTES,
+        th.Property(
+            "emit_activate_version_messages", th.BooleanType, default=True,
+            title="Emit ACTIVATE_VERSION messages",
+            description="Mark each full-table stream's start and completion with ACTIVATE_VERSION "
+                        "(default true): a target replacing a table commits only a stream whose "
+                        "read completed, never the part of a failed one",
+        ),
     ).to_dict()
 )
 
@@ -131,6 +141,7 @@ class StreamSettings:
     auth: dict[str, Any] | None = None
     pagination: PaginationSettings | None = None
     root_key: str | None = None
+    empty_on: frozenset[int] = frozenset()
     rate_limit: dict[str, Any] | None = None
     schema_fields: list[dict[str, Any]] | None = None
     primary_keys: tuple[str, ...] = ()
@@ -157,6 +168,7 @@ class StreamSettings:
             pagination=PaginationSettings.parse(pagination, f"{path}.pagination")
             if pagination else None,
             root_key=(stream.get("response") or {}).get("root_key"),
+            empty_on=frozenset((stream.get("response") or {}).get("empty_on") or ()),
             rate_limit={**(config.get("rate_limit") or {}), **(stream.get("rate_limit") or {})},
             schema_fields=stream.get("schema"),
             primary_keys=tuple(stream.get("primary_keys") or ()),

@@ -8,16 +8,20 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig, BatchFileFormat
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
 from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from rest_connector.auth import NoAuth, build_authenticator
 from rest_connector.errors import ConfigError
-from rest_connector.http import HttpClient
+from rest_connector.http import HttpClient, describe
+from rest_connector.local_files import local_path
 from rest_connector.retry import RetryPolicy
+from rest_connector.stream_maps import passes_unchanged
 from tap_rest_api.inference import InferredSchema
 from tap_rest_api.pagination import GuardedPaginator, PageWindow, build_paginator
 from tap_rest_api.records import Page, PageReader
@@ -26,6 +30,8 @@ from tap_rest_api.settings import StreamSettings
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
+
+    from tap_rest_api.batch_files import ParquetBatchFiles
 
 
 class RestApiStream(RESTStream):
@@ -46,23 +52,29 @@ class RestApiStream(RESTStream):
             tap=tap, name=settings.name, schema=declared, path=urlsplit(settings.url).path
         )
         self.primary_keys = list(settings.primary_keys)
-        auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth")
+        policy = RetryPolicy.from_settings(settings.rate_limit)
+        auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth",
+                                   tokens=tap.oauth2_tokens, policy=policy,
+                                   timeout=settings.timeout)
         self.http = HttpClient(
             settings.url,
             auth=auth,
-            policy=RetryPolicy.from_settings(settings.rate_limit),
+            policy=policy,
             requests_per_second=(settings.rate_limit or {}).get("requests_per_second"),
             timeout=settings.timeout,
             max_response_bytes=settings.max_response_bytes,
         )
         self._requests_session = self.http.session
         self._auth = auth or NoAuth()
-        self._reader = PageReader(self.name, settings.root_key, self.logger)
+        self._reader = PageReader(self.name, settings.root_key, self.logger,
+                                  settings.empty_on)
         self._paginator: GuardedPaginator | None = None
         self.page_window: PageWindow | None = None
         """Read only these pages (a Spark partition of an offset/page stream)."""
         self._deselection: bool | None = None
         self._prefetched: tuple[tuple[str | None, Any], requests.Response] | None = None
+        self._batching = False
+        self._batch_files: tuple[ParquetBatchFiles, BaseBatchFileEncoding] | None = None
         if settings.incremental is not None:
             self._check_replication_key(declared)
             self.replication_key = settings.incremental.replication_key
@@ -144,7 +156,8 @@ class RestApiStream(RESTStream):
 
     def get_new_paginator(self) -> GuardedPaginator | None:
         """A fresh paginator and page reader for one sync."""
-        self._reader = PageReader(self.name, self.settings.root_key, self.logger)
+        self._reader = PageReader(self.name, self.settings.root_key, self.logger,
+                                  self.settings.empty_on)
         credential_params = getattr(self._auth, "param_names", frozenset())
         self._paginator = build_paginator(
             self.settings.pagination, self._reader, self.logger, credential_params,
@@ -209,8 +222,16 @@ class RestApiStream(RESTStream):
         return send
 
     def validate_response(self, response: requests.Response) -> None:
-        """Fail or retry on the status, then decode the body (an undecodable body is retried)."""
-        self.http.check(response)
+        """Fail or retry on the status, then decode the body (an undecodable body is retried).
+
+        A status in ``response.empty_on`` is an empty last page instead.
+        """
+        if response.status_code in self.settings.empty_on:
+            self.logger.info("Stream '%s': HTTP %d for %s is in response.empty_on: 0 records "
+                             "from this request", self.name, response.status_code,
+                             describe(response))
+        else:
+            self.http.check(response)
         self._reader.read(response)
 
     # -- records --------------------------------------------------------------------------
@@ -220,6 +241,13 @@ class RestApiStream(RESTStream):
         return self._reader.read(response).records
 
     def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+        """Every record of the stream, then its completion mark (see ``_write_completion``);
+        with batch files the mark follows the last file instead (see ``get_batches``)."""
+        yield from self._conformed_records(context)
+        if not self._batching:
+            self._write_completion()
+
+    def _conformed_records(self, context: dict | None) -> Iterator[dict[str, Any]]:
         """Records held to the declared schema, or widening the inferred one as they come."""
         if not self.schema_is_inferred:
             declared = DeclaredRecords(self.name, self.schema, self.logger, self.primary_keys)
@@ -236,6 +264,64 @@ class RestApiStream(RESTStream):
             elif inferred.fit(record):
                 self._announce_schema(inferred.schema)
             yield record
+
+    # -- batch files ------------------------------------------------------------------------
+
+    def get_batches(
+        self, batch_config: BatchConfig, context: dict | None = None
+    ) -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
+        """BATCH messages (``batch_config``). Parquet files in a local folder carry the exact
+        Arrow schema of the SCHEMA (``ParquetBatchFiles``) whenever records reach the target
+        unchanged (no stream map or deselection alters them); the SDK's own files otherwise.
+        A file is announced only once complete, and the completion mark follows the last one.
+        """
+        self._batching = True
+        directory = local_path(batch_config.storage.root)
+        if (batch_config.encoding.format != BatchFileFormat.PARQUET or directory is None
+                or self._deselects_properties()
+                or not passes_unchanged(self.stream_maps, self.name)):
+            yield from super().get_batches(batch_config, context)
+        else:
+            # pyarrow is imported only here: RECORD-message runs start without it.
+            from tap_rest_api.batch_files import ParquetBatchFiles
+
+            files = ParquetBatchFiles(directory, batch_config.storage.prefix or "", self.name,
+                                      self.schema, batch_config.batch_size)
+            self._batch_files = (files, batch_config.encoding)
+            try:
+                for record in self._sync_records(context, write_messages=False):
+                    if done := files.add(record):
+                        yield batch_config.encoding, [done]
+                if done := files.close():
+                    yield batch_config.encoding, [done]
+            except BaseException:
+                files.discard()
+                raise
+            finally:
+                self._batch_files = None
+        self._write_completion()
+
+    # -- completion -------------------------------------------------------------------------
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """On unless the settings turn it off (the SDK's default is off)."""
+        return bool(self.config.get("emit_activate_version_messages", True))
+
+    def _write_completion(self) -> None:
+        """After the last record of a full-table stream, ACTIVATE_VERSION again.
+
+        The SDK writes the opening ACTIVATE_VERSION (before the records) but no closing one.
+        The closing one is what tells a target the read completed: a table replacement is
+        committed on it, so a tap that fails midway (no closing mark) replaces nothing.
+        """
+        if (
+            self.selected
+            and self.replication_method == REPLICATION_FULL_TABLE
+            and self.emit_activate_version_messages
+            and self._stream_version is not None
+        ):
+            self._write_activate_version_message(self._stream_version)
 
     # -- the per-record path ----------------------------------------------------------------
 
@@ -278,4 +364,8 @@ class RestApiStream(RESTStream):
             self._metadata = None
             self._mask = None
         self._deselection = None
+        if self._batch_files is not None:  # the rows so far keep the schema they were read with
+            files, encoding = self._batch_files
+            if done := files.change_schema(self._schema):
+                self._write_batch_message(encoding, [done])
         self._write_schema_message()

@@ -12,6 +12,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from rest_connector.config import StrictConfigMixin
 from rest_connector.errors import ConfigError
+from rest_connector.oauth2 import TokenSources
 from rest_connector.redact import install_log_redaction
 from tap_rest_api.interrupt import StopGate, StopRequested
 from tap_rest_api.output import BufferedMsgSpecWriter
@@ -31,6 +32,7 @@ class TapRestApi(StrictConfigMixin, Tap):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.stop_gate = StopGate()
+        self.oauth2_tokens = TokenSources()  # one token per distinct OAuth2 auth block
         super().__init__(*args, **kwargs)
 
     def discover_streams(self) -> list[RestApiStream]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
+import pyarrow.parquet as pq
+from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchFileFormat
 from singer_sdk.sinks import BatchSink
 
-from target_delta.arrow import stream_layout
-from target_delta.convert import record_batch
+from rest_connector.arrow.convert import record_batch
+from rest_connector.arrow.schema import stream_layout
+from rest_connector.local_files import local_path
 
 if t.TYPE_CHECKING:
     from target_delta.table import StreamTable
@@ -50,6 +53,27 @@ class DeltaSink(BatchSink):
         if records:
             self.table.write(record_batch(records, self.layout))
             context["records"] = []
+
+    def process_batch_files(self, encoding: BaseBatchFileEncoding,
+                            files: t.Sequence[str]) -> None:
+        """A BATCH message: rows buffered before it are written first (arrival order). A local
+        Parquet file of exactly this stream's Arrow schema (tap-rest-api writes them) is
+        written as it is, without a pass over its rows; any other file goes the SDK's way,
+        its records converted like RECORD messages."""
+        self._target.drain_one(self)
+        for uri in files:
+            path = local_path(uri)
+            data = None
+            if path is not None and encoding.format == BatchFileFormat.PARQUET:
+                data = pq.read_table(path)
+            if data is not None and data.schema == self.layout.schema:
+                self.record_counter_metric.increment(data.num_rows)
+                for batch in data.combine_chunks().to_batches():
+                    self.table.write(batch)
+            else:
+                super().process_batch_files(encoding, [uri])
+            if path is not None and self.config.get("delete_batch_files"):
+                path.unlink(missing_ok=True)
 
     def clean_up(self) -> None:
         """End of input: the stream's staged overwrite is committed (see ``TargetDelta``)."""

@@ -6,7 +6,10 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
+
+from singer_sdk import typing as th
 
 from rest_connector.errors import ConfigError
 from rest_connector.redact import SECRETS
@@ -16,6 +19,24 @@ STREAM_PLACEHOLDER = "{stream}"
 _SECRET_OPTION = re.compile(r"secret|password|token|credential|sas|signature|access_key|"
                             r"account_key|client_key|private", re.IGNORECASE)
 _OBJECT_STORE_SCHEMES = {"s3", "s3a", "gs", "az", "abfs", "abfss", "adl", "azure"}
+_S3_SCHEMES = {"s3", "s3a"}
+
+AWS_CREDENTIALS = {
+    "aws_access_key_id": ("AWS_ACCESS_KEY_ID", "AWS access key ID"),
+    "aws_secret_access_key": ("AWS_SECRET_ACCESS_KEY", "AWS secret access key"),
+    "aws_session_token": ("AWS_SESSION_TOKEN", "AWS session token"),
+}
+"""Credential settings for s3:// paths: setting name → (delta-rs storage option, title).
+
+They are settings of their own, flagged secret, so Meltano stores them encrypted and never
+shows them, which it cannot do for one key inside ``storage_options``."""
+
+AWS_CREDENTIAL_PROPERTIES = [
+    th.Property(name, th.StringType, secret=True, title=title,
+                description=f"{option} for s3:// paths; wins over {option} in storage_options "
+                            f"and in the environment")
+    for name, (option, title) in AWS_CREDENTIALS.items()
+]
 
 
 def is_secret_option(key: str) -> bool:
@@ -23,15 +44,22 @@ def is_secret_option(key: str) -> bool:
     return bool(_SECRET_OPTION.search(key))
 
 
-def storage_options_for(uri: str, configured: Mapping[str, str] | None,
+def storage_options_for(uri: str, config: Mapping[str, Any],
                         environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The options for ``uri``: AWS_* environment variables for S3 (lowest priority), then
-    the configured ``storage_options``. Every secret value is registered for redaction."""
+    """The options for ``uri``. For S3: the AWS_* environment variables (lowest priority),
+    then ``storage_options``, then the AWS credential settings; elsewhere ``storage_options``
+    alone. Every secret value is registered for redaction."""
     environ = os.environ if environ is None else environ
+    s3 = urlparse(uri).scheme in _S3_SCHEMES
     options: dict[str, str] = {}
-    if urlparse(uri).scheme in {"s3", "s3a"}:
+    if s3:
         options.update({k: v for k, v in environ.items() if k.startswith("AWS_") and v})
-    options.update({k: str(v) for k, v in (configured or {}).items() if v is not None})
+    configured = config.get("storage_options") or {}
+    options.update({k: str(v) for k, v in configured.items() if v is not None})
+    for setting, (option, _) in AWS_CREDENTIALS.items():
+        if s3 and config.get(setting):
+            options = {k: v for k, v in options.items() if k.upper() != option}
+            options[option] = config[setting]
     SECRETS.add(*(v for k, v in options.items() if is_secret_option(k)))
     return options
 

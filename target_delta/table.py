@@ -147,6 +147,8 @@ class StreamTable:
         self.target = _Location(stream, uri, storage_options)
         self.commits = 0
         """Commits made to the real table in this run."""
+        self.version: int | None = None
+        """The table version of the full-table read being staged (ACTIVATE_VERSION), if any."""
         self._staging_dir: str | None = None
         self._staging: _Location | None = None
         self._schema: pa.Schema | None = None
@@ -173,11 +175,26 @@ class StreamTable:
         """The stream's schema from its latest SCHEMA message (used for an empty overwrite)."""
         self._schema = schema
 
+    def begin(self, version: int) -> None:
+        """A full-table read of ``version`` starts (its opening ACTIVATE_VERSION, or its first
+        record). In overwrite mode a new replacement is staged from here; rows staged for an
+        earlier version that never completed are dropped, since that read was abandoned."""
+        if self.mode == OVERWRITE:
+            if self.version is not None and self._staging is not None:
+                self.logger.warning(
+                    "Stream %r: version %s started before version %s completed; the rows "
+                    "staged for %s are dropped", self.stream, version, self.version, self.version,
+                )
+                self.discard()
+            self._finished = False
+        self.version = version
+
     def write(self, batch: pa.RecordBatch) -> None:
         """Write one drained batch according to the mode."""
         if batch.num_rows == 0:
             return
         if self.mode == OVERWRITE:
+            self._finished = False  # rows after a commit start another replacement
             self._append(self._staging_location(), batch, partition_by=[])
         elif self.mode == MERGE:
             self._merge(batch)

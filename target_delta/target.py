@@ -7,16 +7,26 @@ import typing as t
 
 from singer_sdk import Target
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError, MissingKeyPropertiesError
-from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.exceptions import (
+    ConfigValidationError,
+    MissingKeyPropertiesError,
+    RecordsWithoutSchemaException,
+)
+from singer_sdk.helpers.capabilities import PluginCapabilities
 
 from rest_connector.config import StrictConfigMixin, forbid_unknown_keys
 from rest_connector.errors import ConfigError, ConnectorError
 from rest_connector.redact import SECRETS, install_log_redaction
+from rest_connector.stream_maps import passes_unchanged
 from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_delta.reader import FastSingerReader
 from target_delta.sinks import DeltaSink
-from target_delta.storage import TablePaths, is_secret_option, storage_options_for
+from target_delta.storage import (
+    AWS_CREDENTIAL_PROPERTIES,
+    TablePaths,
+    is_secret_option,
+    storage_options_for,
+)
 from target_delta.table import APPEND, MERGE, OVERWRITE, StreamTable
 
 if t.TYPE_CHECKING:
@@ -61,13 +71,30 @@ CONFIG_SCHEMA = forbid_unknown_keys(
                         "AWS_S3_ALLOW_UNSAFE_RENAME, ...). For s3:// paths the AWS_* "
                         "environment variables are used too; these settings win. Values of "
                         "keys naming a secret, key, token, password or credential are masked "
-                        "in every log and error.",
+                        "in every log and error; set AWS credentials in the aws_* settings, "
+                        "which are stored as secrets.",
         ),
+        *AWS_CREDENTIAL_PROPERTIES,
         th.Property(
             "validate_records", th.BooleanType, title="Validate records",
             description="Validate every record against its JSON Schema before conversion "
                         "(default false: the Arrow conversion already checks each value "
                         "against its column type, much faster)",
+        ),
+        th.Property(
+            "delete_batch_files", th.BooleanType, default=False,
+            title="Delete batch files",
+            description="Delete each local file of a BATCH message once its rows are "
+                        "committed (or staged, in overwrite mode). Only when this target is "
+                        "the files' only reader.",
+        ),
+        th.Property(
+            "allow_unconfirmed_overwrite", th.BooleanType, default=False,
+            title="Allow unconfirmed overwrite",
+            description="Overwrite mode, for taps that send no ACTIVATE_VERSION: commit a "
+                        "stream's replacement at the end of the input. The end of a failed "
+                        "extraction then looks the same as a complete one, so by default "
+                        "(false) such a stream is not committed and the run fails.",
         ),
         DRAIN_DEADLINE,
     ).to_dict()
@@ -76,6 +103,10 @@ CONFIG_SCHEMA = forbid_unknown_keys(
 
 class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
     """Singer target writing Delta Lake tables with delta-rs.
+
+    An overwrite is committed when the tap marks the stream's read complete: the closing
+    ACTIVATE_VERSION of the version its records carry. Input that ends without that mark (the
+    tap failed, crashed or was stopped) commits nothing; the table keeps its previous version.
 
     SIGTERM/SIGINT (``GracefulShutdownMixin``): input stops, buffered batches are committed
     within ``drain_deadline``, STATE follows, exit 143/130. A staged overwrite is the
@@ -88,10 +119,12 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
     config_jsonschema = CONFIG_SCHEMA
     default_sink_class = DeltaSink
     message_reader_class = FastSingerReader
+    capabilities: t.ClassVar = [*Target.capabilities, PluginCapabilities.ACTIVATE_VERSION]
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         self._tables: dict[str, StreamTable] = {}
         self._direct_sinks: dict[str, DeltaSink] = {}
+        self._not_committed: list[str] = []
         super().__init__(*args, **kwargs)
         self._paths = TablePaths(self.config["path"])
 
@@ -141,7 +174,7 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
             uri = self._paths.for_stream(stream)
             table = StreamTable(
                 stream, uri, mode=self.mode,
-                storage_options=storage_options_for(uri, self.config.get("storage_options")),
+                storage_options=storage_options_for(uri, self.config),
                 partition_by=self.config.get("partition_by") or (),
                 logger=self.logger.getChild(stream),
             )
@@ -186,11 +219,8 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
         stream = message_dict["stream"]
         maps = self.mapper.stream_maps.get(stream, [])
         sink = self._sinks_active.get(stream)
-        identity = (
-            len(maps) == 1 and type(maps[0]) is SameRecordTransform
-            and maps[0].stream_alias == stream and not maps[0].flattening_enabled
-        )
-        if identity and sink is not None and not sink.include_sdc_metadata_properties:
+        if (passes_unchanged(maps, stream) and sink is not None
+                and not sink.include_sdc_metadata_properties):
             self._direct_sinks[stream] = sink
         else:
             self._direct_sinks.pop(stream, None)
@@ -201,14 +231,21 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
         For a stream without stream maps, flattening or metadata columns, the SDK would copy
         the record, pass it through the identity map, pop absent ``_sdc_*`` keys and parse
         date-times into objects that Arrow then converts back; columns are converted a batch
-        at a time instead (``target_delta.convert``). Validation (if enabled), the key
+        at a time instead (``rest_connector.arrow.convert``). Validation (if enabled), the key
         properties check, counters and drains are kept.
         """
         sink = self._direct_sinks.get(message_dict.get("stream"))  # type: ignore[arg-type]
         record = message_dict.get("record")
+        version = message_dict.get("version")
         if sink is None or not isinstance(record, dict):
+            if version is not None:
+                for table in self._tables_of(message_dict["stream"]):
+                    if table.version != version:
+                        table.begin(version)
             super()._process_record_message(message_dict)
             return
+        if version is not None and sink.table.version != version:
+            sink.table.begin(version)
         if sink._validator is not None:
             sink._validator.validate(record)
         for key in sink.key_properties:
@@ -225,23 +262,81 @@ class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
             self.drain_one(sink)
         self._handle_max_record_age()
 
-    # -- end of input and STATE ----------------------------------------------------------
+    # -- completion (ACTIVATE_VERSION), end of input and STATE -----------------------------
+
+    def _tables_of(self, stream: str) -> list[StreamTable]:
+        """The tables an input stream is written to (one per stream map alias)."""
+        aliases = [m.stream_alias for m in self.mapper.stream_maps.get(stream, [])]
+        return [self._tables[a] for a in aliases or [stream] if a in self._tables]
+
+    def _process_activate_version_message(self, message_dict: dict) -> None:
+        """A version seen for the first time starts a full-table read; seen again (after its
+        records), it completes it: the stream's overwrite is committed now, in one commit.
+
+        Append and merge commit batch by batch and need no mark; ``process_activate_version
+        _messages: false`` ignores the marks (overwrite is then unconfirmed)."""
+        self._assert_line_requires(message_dict, requires={"stream", "version"})
+        if self.mode != OVERWRITE or not self.config.get("process_activate_version_messages",
+                                                         True):
+            return
+        stream, version = message_dict["stream"], message_dict["version"]
+        if stream not in self.mapper.stream_maps:
+            raise RecordsWithoutSchemaException(
+                f"ACTIVATE_VERSION for stream {stream!r} arrived before its SCHEMA"
+            )
+        for stream_map in self.mapper.stream_maps[stream]:
+            sink = self.get_sink(stream_map.stream_alias)
+            table = self._tables[sink.stream_name]
+            if table.version != version:
+                table.begin(version)
+                continue
+            self.drain_one(sink)
+            if table.pending:
+                table.finish()
 
     def finish_stream(self, sink: DeltaSink) -> None:
-        """At the end of input (the SDK's clean-up, before its final STATE): commit the
-        stream's staged overwrite. Only the stream's current sink does it, once."""
+        """At the end of input (the SDK's clean-up, before its final STATE): a staged
+        overwrite that no closing ACTIVATE_VERSION confirmed is not committed, unless the tap
+        sends no marks and ``allow_unconfirmed_overwrite`` is set. Only the stream's current
+        sink decides, once."""
         if self._sinks_active.get(sink.stream_name) is not sink:
             return
         table = self._tables[sink.stream_name]
-        if table.pending and self._shutdown.requested:
+        if not table.pending:
+            return
+        if self._shutdown.requested:
             self.logger.warning(
                 "Stream %r: the run was interrupted, so its overwrite of %s is incomplete and "
                 "is not committed; the table keeps its previous version, no STATE is written",
                 sink.stream_name, table.uri,
             )
-            table.discard()
+        elif table.version is None and self.config.get("allow_unconfirmed_overwrite"):
+            table.finish()
             return
-        table.finish()
+        else:
+            if table.version is not None:
+                why = (f"the input ended before the stream's completion (no closing "
+                       f"ACTIVATE_VERSION for version {table.version}): the tap failed or "
+                       f"stopped early")
+            else:
+                why = ("the input ended without ACTIVATE_VERSION marks, so a complete read "
+                       "cannot be told from a failed one (tap-rest-api sends them; or set "
+                       "allow_unconfirmed_overwrite)")
+            self.logger.error(
+                "Stream %r: the replacement of %s was NOT committed: %s. The table keeps its "
+                "previous version; no STATE is written", sink.stream_name, table.uri, why,
+            )
+            self._not_committed.append(sink.stream_name)
+        table.discard()
+
+    def process_endofpipe(self) -> None:
+        """As the SDK's; then fail the run if an overwrite could not be committed."""
+        super().process_endofpipe()
+        if self._not_committed:
+            raise ConnectorError(
+                f"overwrite not committed for stream(s) {', '.join(self._not_committed)}: the "
+                f"input ended before their completion; the tables keep their previous versions"
+            )
 
     def _write_state_message(self, state: dict) -> None:
         """STATE only once every record before it is committed: while an overwrite is

@@ -10,7 +10,6 @@ from urllib.parse import quote
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecReader
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.sinks import Sink
 from singer_sdk.target_base import Target
 
@@ -21,6 +20,7 @@ from rest_connector.errors import ConfigError
 from rest_connector.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, HttpClient
 from rest_connector.redact import install_log_redaction
 from rest_connector.retry import RetryPolicy
+from rest_connector.stream_maps import passes_unchanged
 from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_rest_api.dead_letter import DeadLetterFile
 from target_rest_api.delivery import StreamDelivery
@@ -72,12 +72,14 @@ def http_client_for(config: Mapping[str, Any]) -> HttpClient:
     redirects (requests would turn a POST into a GET). Raises ``ConfigError`` for bad auth."""
     url = config["url"]
     rate_limit = config.get("rate_limit") or {}
+    policy = RetryPolicy.from_settings(rate_limit)
+    timeout = float(config.get("timeout") or DEFAULT_TIMEOUT)
     return HttpClient(
         url,
-        auth=build_authenticator(config.get("auth"), url),
-        policy=RetryPolicy.from_settings(rate_limit),
+        auth=build_authenticator(config.get("auth"), url, policy=policy, timeout=timeout),
+        policy=policy,
         requests_per_second=rate_limit.get("requests_per_second"),
-        timeout=float(config.get("timeout") or DEFAULT_TIMEOUT),
+        timeout=timeout,
         max_response_bytes=int(config.get("max_response_bytes") or DEFAULT_MAX_RESPONSE_BYTES),
         follow_redirects=False,
     )
@@ -176,13 +178,8 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
         """True when the stream's only map passes records through unchanged (no stream
         maps, no flattening) and no record metadata is added."""
         stream_maps = self.mapper.stream_maps.get(sink.stream_name, [])
-        return (
-            len(stream_maps) == 1
-            and type(stream_maps[0]) is SameRecordTransform
-            and stream_maps[0].stream_alias == sink.stream_name
-            and not stream_maps[0].flattening_enabled
-            and not sink.include_sdc_metadata_properties
-        )
+        return (passes_unchanged(stream_maps, sink.stream_name)
+                and not sink.include_sdc_metadata_properties)
 
     def _process_record_message(self, message_dict: dict) -> None:
         """As the SDK's; a record that nothing changes on its way goes straight into its

@@ -5,30 +5,42 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
 BIN = Path(sys.executable).parent
 
+pytest_plugins = ["tests.oauth2_server"]  # the ``token_server`` fixture
+
 CANARY_TOKEN = "canary-token-7f3a9c2e51"
 CANARY_KEY = "canary-apikey-b81d04e6"
 CANARY_USER = "canary-user-5c0e77"
 CANARY_PASSWORD = "canary-pass-e92f1a"
-CANARIES = (CANARY_TOKEN, CANARY_KEY, CANARY_USER, CANARY_PASSWORD)
+CANARY_CLIENT_SECRET = "canary-client-secret-3d9b7a"
+CANARY_REFRESH_TOKEN = "canary-refresh-6e1f0c2b"
+CANARIES = (CANARY_TOKEN, CANARY_KEY, CANARY_USER, CANARY_PASSWORD, CANARY_CLIENT_SECRET,
+            CANARY_REFRESH_TOKEN)
+OAUTH2_CLIENT_ID = "connector-client"
+CANARY_ISSUED_PREFIX = "canary-issued-"
+"""Every access or refresh token the tests' token server issues starts with this."""
 
 
 def assert_no_canary(*texts: str | bytes) -> None:
-    """Fail if any canary secret (raw, URL-encoded or inside basic auth) shows up."""
+    """Fail if any canary secret (raw, URL-encoded or inside basic auth) or any token the
+    tests' token server issued shows up."""
     import base64
     from urllib.parse import quote
 
-    forms = set(CANARIES) | {quote(c, safe="") for c in CANARIES}
+    forms = set(CANARIES) | {quote(c, safe="") for c in CANARIES} | {CANARY_ISSUED_PREFIX}
     forms.add(base64.b64encode(f"{CANARY_USER}:{CANARY_PASSWORD}".encode()).decode())
+    forms.add(base64.b64encode(f"{OAUTH2_CLIENT_ID}:{CANARY_CLIENT_SECRET}".encode()).decode())
     for text in texts:
         blob = text.decode(errors="replace") if isinstance(text, bytes) else text
         leaked = [form for form in forms if form in blob]
@@ -145,6 +157,53 @@ class RunningPlugin:
         assert_no_canary(stdout, stderr)
         states = [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]
         return returncode, states, stderr.decode()
+
+
+class RawServer:
+    """A socket server on 127.0.0.1 for faults HTTP servers will not commit: it answers each
+    connection, in order, with one callable taking the socket, and keeps every request."""
+
+    def __init__(self, answers: Sequence[Callable[[socket.socket], None]]) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen()
+        self.port: int = self._listener.getsockname()[1]
+        self.stamps: list[float] = []
+        self.requests: list[bytes] = []
+        self.thread = threading.Thread(target=self._serve, args=(answers,), daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _serve(self, answers: Sequence[Callable[[socket.socket], None]]) -> None:
+        with self._listener:
+            for answer in answers:
+                conn, _ = self._listener.accept()
+                self.stamps.append(time.monotonic())
+                with conn:
+                    self.requests.append(_read_request(conn))
+                    with contextlib.suppress(OSError):  # the client may hang up first
+                        answer(conn)
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    """One whole HTTP request: its head, then ``Content-Length`` bytes of body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
 
 
 def singer_messages(stdout: bytes) -> list[dict]:

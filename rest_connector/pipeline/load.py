@@ -50,7 +50,11 @@ class LoadedYaml:
 
 
 class _AnchorRejectingLoader(yaml.SafeLoader):
-    """A safe loader that records anchors and aliases as problems instead of resolving them."""
+    """A safe loader that records the line of every anchor and alias while composing.
+
+    Composing shares an aliased node instead of copying it, so it stays linear in the size of
+    the text; only building data from the nodes would expand nested aliases ("billion laughs").
+    """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -127,14 +131,14 @@ def load_yaml(text: str, source: str = "<pipeline>") -> LoadedYaml:
         raise PipelineError(source, [problem]) from None
     finally:
         loader.dispose()
+    if loader.anchor_lines:  # refused before building: aliases would expand exponentially
+        raise PipelineError(source, [
+            PipelineProblem((), line, "anchors and aliases (&name, *name) are not supported: "
+                                      "write the value out in full")
+            for line in sorted(set(loader.anchor_lines))
+        ])
     builder = _Builder(loader)
-    problems = [
-        PipelineProblem((), line, "anchors and aliases (&name, *name) are not supported: "
-                                  "write the value out in full")
-        for line in loader.anchor_lines
-    ]
     builder.result.data = builder.build(root, ()) if root is not None else None
-    problems.extend(builder.problems)
-    if problems:
-        raise PipelineError(source, sorted(problems, key=lambda p: p.line or 0))
+    if builder.problems:
+        raise PipelineError(source, sorted(builder.problems, key=lambda p: p.line or 0))
     return builder.result

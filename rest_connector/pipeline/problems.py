@@ -9,6 +9,9 @@ from rest_connector.errors import ConfigError
 
 YamlPath = tuple[str | int, ...]
 
+MAX_LISTED = 20
+"""Problems listed in one error; a hostile or badly broken file could have thousands."""
+
 
 @dataclass(frozen=True)
 class PipelineProblem:
@@ -31,6 +34,8 @@ class PipelineError(ConfigError):
     def __init__(self, source: str, problems: list[PipelineProblem]) -> None:
         self.source = source
         self.problems = problems
-        listing = "\n".join(f"  {source}: {problem}" for problem in problems)
+        lines = [f"  {source}: {problem}" for problem in problems[:MAX_LISTED]]
+        if len(problems) > MAX_LISTED:
+            lines.append(f"  … and {len(problems) - MAX_LISTED} more")
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"{source}: {count}\n{listing}")
+        super().__init__(f"{source}: {count}\n" + "\n".join(lines))

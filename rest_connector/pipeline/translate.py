@@ -9,13 +9,15 @@ from __future__ import annotations
 import copy
 import datetime
 import importlib
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from rest_connector.auth_settings import AUTH_TYPES, auth_problems
 from rest_connector.config import find_problems, secret_fields
 from rest_connector.pipeline.load import LoadedYaml, load_yaml
 from rest_connector.pipeline.problems import PipelineError, PipelineProblem, YamlPath
@@ -71,14 +73,31 @@ PIPELINE_SCHEMA: dict[str, Any] = {
 """The pipeline envelope; what is inside each input and output is the plugins' business."""
 
 
-@cache
-def plugin_schema(executable: str) -> dict[str, Any]:
-    """The settings schema of a plugin, built-in settings (stream maps, ...) included."""
+PLUGIN_SCHEMAS = Path(__file__).with_name("plugin_schemas.json")
+"""Each plugin's settings schema as its class builds it, written by scripts/generate_hub.py
+(``--check``, run by the tests, fails on drift): reading it instead of importing the plugins
+(singer-sdk, pyarrow, ...) keeps ``rest-connector run`` from paying their start-up before the
+plugins' own processes start."""
+
+
+def build_plugin_schema(executable: str) -> dict[str, Any]:
+    """The settings schema of a plugin from its class, built-in settings (stream maps, ...)
+    included."""
     module_name, class_name = PLUGIN_CLASSES[executable].split(":")
     plugin = getattr(importlib.import_module(module_name), class_name)
     schema = copy.deepcopy(plugin.config_jsonschema)
     plugin.append_builtin_config(schema)
     return schema
+
+
+@cache
+def _plugin_schemas() -> dict[str, dict[str, Any]]:
+    return json.loads(PLUGIN_SCHEMAS.read_text(encoding="utf-8"))
+
+
+def plugin_schema(executable: str) -> dict[str, Any]:
+    """The settings schema of a plugin (``PLUGIN_SCHEMAS``)."""
+    return _plugin_schemas()[executable]
 
 
 @dataclass(frozen=True)
@@ -147,20 +166,52 @@ def _quote_hint(message: str, raw: str | None, secret: bool) -> str:
     return f'{message} — YAML reads the unquoted {raw} as a non-string; write "{raw}" in quotes'
 
 
-def _non_json_values(value: Any, path: YamlPath) -> list[YamlPath]:
-    if isinstance(value, (datetime.date, datetime.datetime)):
-        return [path]
+def _values_where(value: Any, matches: Callable[[Any], bool], path: tuple[str | int, ...] = (),
+                  ) -> list[tuple[tuple[str | int, ...], Any]]:
+    """``(path, value)`` of every value inside ``value`` (itself included) that ``matches``."""
+    if matches(value):
+        return [(path, value)]
     if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _non_json_values(v, (*path, k))]
+        return [f for k, v in value.items() for f in _values_where(v, matches, (*path, k))]
     if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _non_json_values(v, (*path, i))]
+        return [f for i, v in enumerate(value) for f in _values_where(v, matches, (*path, i))]
     return []
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, (datetime.date, datetime.datetime))
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _yaml11_booleans(plugin: PluginSettings, document: LoadedYaml,
+                     secrets: set[tuple[str | int, ...]]) -> dict[YamlPath, PipelineProblem]:
+    """Booleans written yes/no/on/off (any YAML 1.1 spelling but true/false), by YAML path.
+
+    ``country: NO`` would send ``country=false``; such words almost always mean the text.
+    Secret settings are left to the type check, which never repeats their value.
+    """
+    found: dict[YamlPath, PipelineProblem] = {}
+    for path, value in _values_where(plugin.settings, _is_bool):
+        yaml_path = plugin.yaml_path(path)
+        raw = document.plain_scalars.get(yaml_path)
+        if raw is None or raw.lower() in ("true", "false") or path in secrets:
+            continue
+        became = "true" if value else "false"
+        found[yaml_path] = PipelineProblem(
+            yaml_path, document.line_of(yaml_path),
+            f'YAML 1.1 reads the unquoted {raw} as the boolean {became}: write "{raw}" in '
+            f"quotes for the text, or {became} for a boolean (only true and false are read "
+            f"as booleans)")
+    return found
 
 
 def _check(plugin: PluginSettings, document: LoadedYaml,
            skip: set[YamlPath]) -> list[PipelineProblem]:
     problems: list[PipelineProblem] = []
-    dates = {plugin.yaml_path(path) for path in _non_json_values(plugin.settings, ())}
+    dates = {plugin.yaml_path(path) for path, _ in _values_where(plugin.settings, _is_date)}
     for yaml_path in sorted(dates, key=str):
         raw = document.plain_scalars.get(yaml_path, "value")
         problems.append(PipelineProblem(
@@ -168,13 +219,43 @@ def _check(plugin: PluginSettings, document: LoadedYaml,
             f'YAML reads the unquoted {raw} as a date, not a string: write "{raw}" in quotes'))
     secrets = {path for path, _ in secret_fields(plugin.settings,
                                                  plugin_schema(plugin.executable))}
+    booleans = _yaml11_booleans(plugin, document, secrets)
+    problems.extend(booleans.values())
     for problem in find_problems(plugin.settings, plugin_schema(plugin.executable)):
         yaml_path = plugin.yaml_path(problem.path)
-        if yaml_path in dates or any(yaml_path[: len(s)] == s for s in skip):
+        if (yaml_path in dates or yaml_path in booleans
+                or any(yaml_path[: len(s)] == s for s in skip)):
             continue
         message = _quote_hint(problem.message, document.plain_scalars.get(yaml_path),
                               problem.path in secrets)
         problems.append(PipelineProblem(yaml_path, document.line_of(yaml_path), message))
+    reported = skip | {problem.path for problem in problems}
+    return problems + _auth_problems(plugin, document, reported)
+
+
+def _auth_blocks(settings: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], dict]]:
+    """Each ``auth`` block of a plugin's settings: the top-level one and each stream's."""
+    if isinstance(settings.get("auth"), dict):
+        yield ("auth",), settings["auth"]
+    for index, stream in enumerate(settings.get("streams") or ()):
+        if isinstance(stream, dict) and isinstance(stream.get("auth"), dict):
+            yield ("streams", index, "auth"), stream["auth"]
+
+
+def _auth_problems(plugin: PluginSettings, document: LoadedYaml,
+                   reported: set[YamlPath]) -> list[PipelineProblem]:
+    """What the plugin would refuse in an auth block (a field its type requires, a field of
+    another type), beyond what its settings schema says; not repeating what is ``reported``."""
+    problems = []
+    for prefix, block in _auth_blocks(plugin.settings):
+        if block.get("type") not in AUTH_TYPES:
+            continue  # the schema names the type
+        for problem in auth_problems(block):
+            yaml_path = plugin.yaml_path((*prefix, *problem.path))
+            if any(yaml_path[: len(done)] == done for done in reported):
+                continue
+            problems.append(PipelineProblem(yaml_path, document.line_of(yaml_path),
+                                            problem.message))
     return problems
 
 

@@ -31,9 +31,10 @@ PIPELINE = CRM_INPUT + """\
 """
 
 
-def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, env: dict | None = None,
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:
     result = subprocess.run([str(BIN / "rest-connector"), *args], capture_output=True,
-                            text=True, timeout=60, env={**os.environ, **(env or {})},
+                            text=True, timeout=timeout, env={**os.environ, **(env or {})},
                             check=False)
     assert_no_canary(result.stdout, result.stderr)
     return result
@@ -42,6 +43,22 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]
 def environment(tmp_path) -> dict[str, str]:
     return {"CRM_API_URL": "http://127.0.0.1:9", "CRM_TOKEN": CANARY_TOKEN, "OUT": str(tmp_path),
             "PREFIX": CANARY_KEY[:6], "KEY_BODY": CANARY_KEY[6:]}
+
+
+def test_validate_refuses_nested_aliases_before_expanding_them(write_pipeline, tmp_path):
+    """Eight levels of nine aliases each would expand to 9**8 (43 million) strings."""
+    levels = ['        l0: &l0 "lol"']
+    levels += [f"        l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, 9)]
+    path = write_pipeline(CRM_INPUT.replace("      params:", "      method: POST\n"
+                                            "      body:\n" + "\n".join(levels) + "\n"
+                                            "      params:")
+                          + "  outputs:\n    out:\n      format: delta\n      path: /tmp/x\n")
+    result = cli("validate", str(path), env=environment(tmp_path), timeout=10)
+    assert result.returncode == 1
+    assert "9 problems" in result.stderr
+    assert result.stderr.count("anchors and aliases (&name, *name) are not supported") == 9
+    for line in range(10, 19):  # l0 to l8
+        assert f"line {line}: anchors and aliases" in result.stderr
 
 
 def test_validate_ok_and_with_errors(write_pipeline, tmp_path):

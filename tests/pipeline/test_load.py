@@ -54,3 +54,14 @@ def test_a_key_yaml_turns_into_a_boolean_must_be_quoted():
 def test_syntax_error_names_the_line():
     [problem] = problems_of("a: [1, 2\nb: 3\n")
     assert problem.startswith("line 2: invalid YAML")
+
+
+def test_one_problem_per_line_and_at_most_twenty_listed():
+    text = "a: &a 1\nb: [*a, *a, *a]\n" + "".join(f"k{n}: *a\n" for n in range(30))
+    with pytest.raises(PipelineError) as raised:
+        load_yaml(text, "p.yml")
+    assert [p.line for p in raised.value.problems] == list(range(1, 33))
+    message = str(raised.value)
+    assert message.startswith("p.yml: 32 problems\n")
+    assert message.count("anchors and aliases") == 20
+    assert message.endswith("\n  … and 12 more")

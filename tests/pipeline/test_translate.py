@@ -103,12 +103,38 @@ def test_yaml_11_values_where_strings_are_expected_suggest_quotes(write_pipeline
     assert found == [
         'line 9: CONFIG.inputs.crm_customers.params.since: YAML reads the unquoted 2025-01-01 '
         'as a date, not a string: write "2025-01-01" in quotes',
-        "line 17: CONFIG.inputs.crm_customers.response.root_key: expected string, got boolean "
-        'False — YAML reads the unquoted NO as a non-string; write "NO" in quotes',
+        'line 17: CONFIG.inputs.crm_customers.response.root_key: YAML 1.1 reads the unquoted '
+        'NO as the boolean false: write "NO" in quotes for the text, or false for a boolean '
+        "(only true and false are read as booleans)",
         "line 30: CONFIG.outputs.predictions_api.auth.token: expected string, got integer '***' "
         "— YAML reads some unquoted values as non-strings; put this one in quotes",
     ]
     assert "012345" not in "\n".join(found)
+
+
+def test_yaml_11_boolean_words_are_refused_wherever_they_stand(write_pipeline):
+    text = GOOD.replace("        since: \"{{ dt | default('2025-01-01') }}\"",
+                        "        since: \"{{ dt | default('2025-01-01') }}\"\n"
+                        "        country: NO\n        active: true\n        region: N\n"
+                        "      headers: {X-Debug: off}\n"
+                        "      method: POST\n      body: {filters: [Yes, FALSE]}")
+    found = problems(write_pipeline, text)
+    hint = "for a boolean (only true and false are read as booleans)"
+    assert found == [
+        'line 10: CONFIG.inputs.crm_customers.params.country: YAML 1.1 reads the unquoted NO '
+        f'as the boolean false: write "NO" in quotes for the text, or false {hint}',
+        'line 13: CONFIG.inputs.crm_customers.headers.X-Debug: YAML 1.1 reads the unquoted '
+        f'off as the boolean false: write "off" in quotes for the text, or false {hint}',
+        'line 15: CONFIG.inputs.crm_customers.body.filters[0]: YAML 1.1 reads the unquoted '
+        f'Yes as the boolean true: write "Yes" in quotes for the text, or true {hint}',
+    ]
+
+
+def test_quoted_yaml_11_boolean_words_stay_text_and_true_false_stay_booleans(write_pipeline):
+    text = GOOD.replace("        since: \"{{ dt | default('2025-01-01') }}\"",
+                        "        country: 'NO'\n        active: TRUE\n        region: N")
+    [stream] = translate(write_pipeline(text), env=ENV).tap.settings["streams"]
+    assert stream["params"] == {"country": "NO", "active": True, "region": "N"}
 
 
 def test_missing_env_var_is_reported_with_other_problems_never_an_empty_token(write_pipeline):
@@ -128,3 +154,17 @@ def test_envelope_problems(write_pipeline):
         "line 4: CONFIG.extra: unknown setting "
         "(expected one of: inputs, transform, outputs)",
     ]
+
+
+def test_translating_a_pipeline_does_not_import_the_plugins():
+    """``rest-connector run`` checks a pipeline before starting the plugins: importing them
+    (singer-sdk, pyarrow) there would add their start-up to every run."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from rest_connector.pipeline import translate; "
+            "translate.plugin_schema('tap-rest-api'); "
+            "print(sorted(m for m in ('singer_sdk', 'pyarrow', 'deltalake') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

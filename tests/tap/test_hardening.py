@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
-import threading
 import time
 import zlib
 from pathlib import Path
@@ -14,32 +12,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import BIN, assert_no_canary, run_with_peak_rss
+from tests.conftest import BIN, RawServer, assert_no_canary, run_with_peak_rss
 from tests.tap.conftest import stream
 
 BODY = json.dumps([{"id": 1}]).encode()
-
-
-def _raw_server(answers: list) -> tuple[int, threading.Thread, list[float]]:
-    """A socket server running one callable per connection, in order."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    stamps: list[float] = []
-
-    def serve() -> None:
-        with listener:
-            for answer in answers:
-                conn, _ = listener.accept()
-                stamps.append(time.monotonic())
-                with conn:
-                    conn.recv(65536)
-                    with contextlib.suppress(OSError):  # the client may hang up first
-                        answer(conn)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    return listener.getsockname()[1], thread, stamps
 
 
 def _drip(conn: socket.socket) -> None:
@@ -56,10 +32,11 @@ def _fast(conn: socket.socket) -> None:
 
 
 def test_slow_drip_is_cut_at_the_deadline_and_retried(tap):
-    port, thread, stamps = _raw_server([_drip, _fast])
+    server = RawServer([_drip, _fast])
+    stamps = server.stamps
     started = time.monotonic()
-    run = tap({"streams": [stream("x", f"http://127.0.0.1:{port}/x", timeout=2)]})
-    thread.join(timeout=15)
+    run = tap({"streams": [stream("x", server.url("/x"), timeout=2)]})
+    server.thread.join(timeout=15)
     assert run.returncode == 0, run.stderr
     assert run.records() == [{"id": 1}]
     assert len(stamps) == 2

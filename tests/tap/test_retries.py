@@ -6,13 +6,12 @@ import email.utils
 import itertools
 import json
 import socket
-import threading
 import time
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import CANARY_KEY
+from tests.conftest import CANARY_KEY, RawServer
 from tests.tap.conftest import stream
 
 
@@ -124,34 +123,20 @@ def test_truncated_json_body_is_retried(httpserver: HTTPServer, tap):
     assert len(httpserver.log) == 2
 
 
-def test_connection_dropped_mid_response_is_retried(tap, tmp_path):
+def test_connection_dropped_mid_response_is_retried(tap):
     """A raw socket server: the first connection is closed before any answer."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    port = listener.getsockname()[1]
-    seen = []
+    body = b'[{"id": 5}]'
 
-    def serve() -> None:
-        for attempt in range(2):
-            conn, _ = listener.accept()
-            conn.recv(65536)
-            seen.append(attempt)
-            if attempt == 1:
-                body = b'[{"id": 5}]'
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
-                             % (len(body), body))
-            conn.close()
+    def answer(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    run = tap({"streams": [stream("x", f"http://127.0.0.1:{port}/x")]})
-    thread.join(timeout=10)
-    listener.close()
+    server = RawServer([socket.socket.close, answer])
+    run = tap({"streams": [stream("x", server.url("/x"))]})
+    server.thread.join(timeout=10)
     assert run.returncode == 0, run.stderr
     assert run.records() == [{"id": 5}]
-    assert seen == [0, 1]
+    assert len(server.requests) == 2
 
 
 def test_requests_per_second_spaces_requests_across_streams(httpserver: HTTPServer, tap):

@@ -31,6 +31,31 @@ def state_msg(value: dict) -> dict:
     return {"type": "STATE", "value": value}
 
 
+def version_msg(stream: str, version: int = 1) -> dict:
+    return {"type": "ACTIVATE_VERSION", "stream": stream, "version": version}
+
+
+def full_table(messages: Iterable[dict], version: int = 1) -> list[dict]:
+    """``messages`` as tap-rest-api sends a full-table read: each stream's ACTIVATE_VERSION
+    after its first SCHEMA (the start) and again after its last record (the completion)."""
+    messages = list(messages)
+    last: dict[str, int] = {}
+    for index, message in enumerate(messages):
+        if message["type"] in ("SCHEMA", "RECORD"):
+            last[message["stream"]] = index
+    marked: list[dict] = []
+    started: set[str] = set()
+    for index, message in enumerate(messages):
+        marked.append(message)
+        stream = message.get("stream")
+        if message["type"] == "SCHEMA" and stream not in started:
+            started.add(stream)
+            marked.append(version_msg(stream, version))
+        if last.get(stream) == index:
+            marked.append(version_msg(stream, version))
+    return marked
+
+
 def lines(messages: Iterable[dict]) -> str:
     return "".join(json.dumps(m) + "\n" for m in messages)
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import CANARY_KEY, CANARY_TOKEN, run_plugin, singer_messages
+from tests.conftest import (
+    CANARY_KEY,
+    CANARY_PASSWORD,
+    CANARY_TOKEN,
+    run_plugin,
+    singer_messages,
+)
 from tests.target_delta.conftest import lines, record_msg, rows, schema_msg, state_msg
 
 
@@ -31,6 +37,28 @@ def test_about_lists_the_settings(tmp_path):
     props = json.loads(result.stdout)["settings"]["properties"]
     assert {"path", "mode", "merge_keys", "partition_by", "storage_options",
             "drain_deadline", "load_method", "batch_size_rows"} <= set(props)
+
+
+AWS_SETTINGS = {"aws_access_key_id": CANARY_KEY, "aws_secret_access_key": CANARY_TOKEN,
+                "aws_session_token": CANARY_PASSWORD}
+
+
+def test_about_flags_the_aws_credential_settings_secret(tmp_path):
+    result = run_plugin("target-delta", {"path": "x", **AWS_SETTINGS}, tmp_path,
+                        "--about", "--format", "json")
+    props = json.loads(result.stdout)["settings"]["properties"]
+    flagged = {name for name, prop in props.items() if prop.get("secret")}
+    assert flagged == set(AWS_SETTINGS)
+    assert all(props[name]["writeOnly"] for name in AWS_SETTINGS)
+
+
+def test_aws_credential_settings_never_appear_in_output(tmp_path):
+    """run_plugin fails on any canary in stdout or stderr; the error still names the field."""
+    config = {"path": "s3://bucket/t", "mdoe": "append", **AWS_SETTINGS,
+              "storage_options": {"AWS_SECRET_ACCESS_KEY": CANARY_TOKEN}}
+    result = run_plugin("target-delta", config, tmp_path, stdin="")
+    assert result.returncode != 0
+    assert "mdoe: unknown setting" in result.stderr.decode()
 
 
 def test_secret_storage_options_are_masked_but_endpoints_are_not(tmp_path):

@@ -7,7 +7,14 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from target_delta.evolution import SchemaChangeError
-from tests.target_delta.conftest import read_table, record_msg, rows, run_target, schema_msg
+from tests.target_delta.conftest import (
+    full_table,
+    read_table,
+    record_msg,
+    rows,
+    run_target,
+    schema_msg,
+)
 
 ID = {"id": {"type": "integer"}}
 
@@ -19,13 +26,13 @@ def _types(path) -> dict[str, pa.DataType]:
 @pytest.mark.parametrize("mode", ["append", "overwrite", "merge"])
 def test_new_column_mid_stream(tmp_path, mode):
     path = tmp_path / "t"
-    run_target({"path": str(path), "mode": mode}, [
+    run_target({"path": str(path), "mode": mode}, full_table([
         schema_msg("s", {**ID, "a": {"type": "string"}}),
         record_msg("s", {"id": 1, "a": "x"}),
         schema_msg("s", {**ID, "a": {"type": "string"},
                          "b": {"type": "object", "properties": {"c": {"type": "boolean"}}}}),
         record_msg("s", {"id": 2, "a": "y", "b": {"c": True}}),
-    ])
+    ]))
     assert rows(path) == [{"id": 1, "a": "x", "b": None}, {"id": 2, "a": "y", "b": {"c": True}}]
 
 
@@ -34,7 +41,7 @@ def test_integer_widened_to_number_and_null_only_column_gaining_a_type(tmp_path,
     """The tap's inferred-schema widening: every value intact, in one target run."""
     path = tmp_path / "t"
     config = {"path": str(path), "mode": mode, "batch_size_rows": 2}
-    run_target(config, [
+    run_target(config, full_table([
         schema_msg("s", {**ID, "n": {"type": ["integer", "null"]}, "z": {"type": ["null"]}}),
         record_msg("s", {"id": 1, "n": 2**53, "z": None}),
         record_msg("s", {"id": 2, "n": -(2**53), "z": None}),
@@ -42,7 +49,7 @@ def test_integer_widened_to_number_and_null_only_column_gaining_a_type(tmp_path,
         schema_msg("s", {**ID, "n": {"type": ["number", "null"]},
                          "z": {"type": ["string", "null"], "format": "date"}}),
         record_msg("s", {"id": 4, "n": 0.5, "z": "2024-05-06"}),
-    ])
+    ]))
     assert _types(path) == {"id": pa.int64(), "n": pa.float64(), "z": pa.date32()}
     got = rows(path)
     assert [r["n"] for r in got] == [2.0**53, -(2.0**53), 7.0, 0.5]

@@ -10,10 +10,11 @@ from contextlib import redirect_stdout
 import pytest
 from deltalake import DeltaTable
 
+from rest_connector.arrow.convert import ValueConversionError
 from rest_connector.errors import ConfigError
-from target_delta.convert import ValueConversionError
 from target_delta.target import TargetDelta
 from tests.target_delta.conftest import (
+    full_table,
     lines,
     record_msg,
     rows,
@@ -21,6 +22,7 @@ from tests.target_delta.conftest import (
     schema_msg,
     state_msg,
     version,
+    version_msg,
 )
 
 PROPS = {"id": {"type": "integer"}, "name": {"type": ["string", "null"]}}
@@ -31,7 +33,8 @@ def _people(names: dict[int, str]) -> list[dict]:
 
 
 def _run(config: dict, names: dict[int, str], state: dict | None = None) -> list[dict]:
-    messages = [schema_msg("people", PROPS), *_people(names)]
+    """One complete full-table read of ``names`` (ACTIVATE_VERSION marks around it)."""
+    messages = full_table([schema_msg("people", PROPS), *_people(names)])
     if state is not None:
         messages.append(state_msg(state))
     return run_target(config, messages)
@@ -62,11 +65,12 @@ def test_overwrite_is_invisible_to_readers_until_the_end_of_the_run(tmp_path):
     out = io.StringIO()
     with redirect_stdout(out):
         target.process_lines(io.StringIO(lines(
-            [schema_msg("people", PROPS), *_people({2: "n", 3: "n", 4: "n", 5: "n", 6: "n"}),
-             state_msg({"run": 2})])))
+            [schema_msg("people", PROPS), version_msg("people"),
+             *_people({2: "n", 3: "n", 4: "n", 5: "n", 6: "n"}), state_msg({"run": 2})])))
         target.drain_all()  # several batches drained and staged, STATE due
         assert version(path) == 0 and rows(path) == [{"id": 1, "name": "old"}]
         assert out.getvalue() == ""  # no STATE while the overwrite is not committed
+        target.process_lines(io.StringIO(lines([version_msg("people")])))  # completion
         target.process_endofpipe()
     assert [r["id"] for r in rows(path)] == [2, 3, 4, 5, 6]
     assert json.loads(out.getvalue()) == {"run": 2}
@@ -77,8 +81,9 @@ def test_failed_overwrite_leaves_the_previous_version_readable(tmp_path):
     config = {"path": str(path), "mode": "overwrite", "batch_size_rows": 2}
     _run(config, {1: "a", 2: "b"}, {"run": 1})
 
-    bad = [schema_msg("people", PROPS), *_people({3: "c", 4: "d", 5: "e"}),
-           state_msg({"run": 2}), record_msg("people", {"id": "not a number"})]
+    bad = [schema_msg("people", PROPS), version_msg("people"), *_people({3: "c", 4: "d"}),
+           state_msg({"run": 2}), record_msg("people", {"id": "not a number"}),
+           version_msg("people")]
     target = TargetDelta(config=config)
     out = io.StringIO()
     with redirect_stdout(out), pytest.raises(ValueConversionError, match="column 'id'"):

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import os
 
-from tests.conftest import CANARY_KEY, CANARY_TOKEN, run_plugin, singer_messages
+from target_delta.storage import storage_options_for
+from tests.conftest import (
+    CANARY_KEY,
+    CANARY_PASSWORD,
+    CANARY_TOKEN,
+    run_plugin,
+    singer_messages,
+)
 from tests.target_delta.conftest import (
     REGION,
+    full_table,
     lines,
     record_msg,
     rows,
@@ -21,10 +29,12 @@ def _options(endpoint: str) -> dict[str, str]:
 
 
 MESSAGES = [
-    schema_msg("customers", {"id": {"type": "integer"}, "name": {"type": "string"},
-                             "since": {"type": "string", "format": "date"}}),
-    record_msg("customers", {"id": 1, "name": "Ada", "since": "2020-01-02"}),
-    record_msg("customers", {"id": 2, "name": "Bob", "since": None}),
+    *full_table([
+        schema_msg("customers", {"id": {"type": "integer"}, "name": {"type": "string"},
+                                 "since": {"type": "string", "format": "date"}}),
+        record_msg("customers", {"id": 1, "name": "Ada", "since": "2020-01-02"}),
+        record_msg("customers", {"id": 2, "name": "Bob", "since": None}),
+    ]),
     state_msg({"bookmarks": {"customers": 2}}),
 ]
 
@@ -64,3 +74,24 @@ def test_s3_failure_is_clear_and_masks_credentials(s3_endpoint, tmp_path):
     stderr = result.stderr.decode()
     assert "stream 'customers': writing s3://no-such-bucket/t failed" in stderr
     assert result.stdout == b""  # no STATE
+
+
+def test_s3_credentials_from_the_secret_settings(s3_endpoint, tmp_path):
+    endpoint = {k: v for k, v in _options(s3_endpoint).items() if "KEY" not in k}
+    config = {"path": "s3://datalake/explicit/{stream}", "mode": "append",
+              "storage_options": endpoint, "aws_access_key_id": CANARY_KEY,
+              "aws_secret_access_key": CANARY_TOKEN}
+    result = run_plugin("target-delta", config, tmp_path, stdin=lines(MESSAGES))
+    assert result.returncode == 0, result.stderr.decode()
+    assert [r["id"] for r in rows("s3://datalake/explicit/customers",
+                                  storage_options=_options(s3_endpoint))] == [1, 2]
+
+
+def test_credential_settings_win_over_storage_options_and_environment():
+    config = {"storage_options": {"aws_secret_access_key": "from-options", "AWS_REGION": "r"},
+              "aws_secret_access_key": CANARY_TOKEN, "aws_session_token": CANARY_PASSWORD}
+    environ = {"AWS_SECRET_ACCESS_KEY": "from-env", "AWS_ACCESS_KEY_ID": "id-from-env"}
+    assert storage_options_for("s3://b/t", config, environ) == {
+        "AWS_ACCESS_KEY_ID": "id-from-env", "AWS_REGION": "r",
+        "AWS_SECRET_ACCESS_KEY": CANARY_TOKEN, "AWS_SESSION_TOKEN": CANARY_PASSWORD}
+    assert storage_options_for("/local/t", config, environ) == config["storage_options"]

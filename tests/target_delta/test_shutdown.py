@@ -16,7 +16,16 @@ import pytest
 from deltalake import DeltaTable
 
 from tests.conftest import CANARY_TOKEN, RunningPlugin, assert_drain_gave_up
-from tests.target_delta.conftest import REGION, lines, record_msg, rows, schema_msg, state_msg
+from tests.target_delta.conftest import (
+    REGION,
+    full_table,
+    lines,
+    record_msg,
+    rows,
+    schema_msg,
+    state_msg,
+    version_msg,
+)
 
 SETTLE = 1.5
 """Seconds for the target to read what was written and block on stdin again."""
@@ -171,11 +180,12 @@ def test_signal_during_an_overwrite_keeps_the_previous_version_and_writes_no_sta
     path = tmp_path / "t"
     config = {"path": str(path), "mode": "overwrite", "batch_size_rows": 2}
     first = RunningTarget(config, tmp_path)
-    first.write(BUFFERED)
+    first.write([*full_table(BUFFERED[:-1]), BUFFERED[-1]])
     assert first.finish(end_input=True)[:2] == (0, [{"n": 3}])
 
     target = RunningTarget(config, tmp_path)
-    target.write([schema_msg("s", PROPS), *(record_msg("s", {"id": i}) for i in range(10, 15)),
+    target.write([schema_msg("s", PROPS), version_msg("s", 2),
+                  *(record_msg("s", {"id": i}) for i in range(10, 15)),
                   state_msg({"n": 14})])  # two batches staged, one buffered
     target.signal(signal.SIGTERM)
     returncode, states, stderr = target.finish()

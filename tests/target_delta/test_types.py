@@ -10,8 +10,8 @@ import io
 import pyarrow as pa
 import pytest
 
-from target_delta.arrow import TIMESTAMP, column_for, stream_layout
-from target_delta.convert import ValueConversionError, record_batch
+from rest_connector.arrow.convert import ValueConversionError, record_batch
+from rest_connector.arrow.schema import TIMESTAMP, column_for, stream_layout
 from target_delta.reader import FastSingerReader
 from tests.target_delta.conftest import lines, read_table, record_msg, rows, run_target, schema_msg
 

@@ -9,6 +9,7 @@ import pytest
 from werkzeug import Response
 
 from tests.conftest import CANARY_KEY, CANARY_PASSWORD, CANARY_TOKEN, CANARY_USER, run_plugin
+from tests.oauth2_server import TokenServer
 from tests.target_rest_api.conftest import SinkServer, singer_input
 
 BASIC = "Basic " + base64.b64encode(f"{CANARY_USER}:{CANARY_PASSWORD}".encode()).decode()
@@ -60,3 +61,28 @@ def test_wrong_credentials_fail_with_401(sink: SinkServer, tmp_path: Path):
     assert "HTTP 401" in result.stderr.decode()
     assert result.stdout == b""
 
+
+
+def test_posts_with_an_oauth2_token_renewed_once_after_a_401(
+    sink: SinkServer, token_server: TokenServer, tmp_path: Path
+):
+    def answer(got) -> Response:
+        header = got.headers.get("Authorization", "")
+        return Response(status=200 if token_server.accepts(header[7:]) else 401)
+
+    sink.default = answer
+    sink.then(lambda _: token_server.revoke_all() or Response(status=401))
+
+    result = run_plugin(
+        "target-rest-api",
+        {"url": sink.url(), "auth": token_server.auth(), "batch_size": 2},
+        tmp_path,
+        stdin=singer_input("s", range(5), state={"n": 5}),
+    )
+
+    assert result.returncode == 0, result.stderr.decode()
+    assert [got.headers["Authorization"] for got in sink.received] == [
+        f"Bearer {token_server.issued[0]}", *[f"Bearer {token_server.issued[1]}"] * 3]
+    assert sink.ids() == [0, 1, 0, 1, 2, 3, 4]
+    assert len(token_server.requests) == 2
+    assert not any(request.bearer_seen for request in token_server.requests)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import time
 from itertools import pairwise
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from tests.conftest import run_plugin
+from tests.conftest import RawServer, run_plugin
 from tests.target_rest_api.conftest import (
     SinkServer,
     record_line,
@@ -131,6 +133,34 @@ def test_503_twice_then_200_sends_the_same_key_and_body(sink: SinkServer, tmp_pa
     assert len(sink.received) == 3
     assert len({r.headers["Idempotency-Key"] for r in sink.received}) == 1
     assert len({r.body for r in sink.received}) == 1
+
+
+def _acknowledged_then_reset(conn: socket.socket) -> None:
+    """A 200 whose body stops short of its Content-Length, then a TCP RST."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"ok\"")
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def _acknowledged(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+
+
+def test_a_truncated_response_is_retried_with_the_same_body_and_key(tmp_path: Path):
+    server = RawServer([_acknowledged_then_reset, _acknowledged])
+    result = run_plugin("target-rest-api", {"url": server.url("/in/{stream}")}, tmp_path,
+                        stdin=singer_input("s", range(3), state={"done": True}))
+    server.thread.join(timeout=10)
+
+    assert result.returncode == 0, result.stderr.decode()
+    assert "POST /in/s: the response body could not be read to the end" in result.stderr.decode()
+    heads, bodies = zip(*(r.split(b"\r\n\r\n", 1) for r in server.requests), strict=True)
+    keys = [line for head in heads for line in head.split(b"\r\n")
+            if line.lower().startswith(b"idempotency-key:")]
+    assert len(keys) == 2 and keys[0] == keys[1]
+    assert bodies[0] == bodies[1]
+    assert [r["id"] for r in json.loads(bodies[0])] == [0, 1, 2]
+    assert result.stdout.decode().splitlines() == ['{"done": true}']
 
 
 def test_500_forever_fails_with_stream_range_status_and_body_and_no_state(

@@ -19,8 +19,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rest_connector.errors import ConnectorError
-from target_delta.arrow import (
+from rest_connector.arrow.schema import (
     BINARY,
     BOOLEAN,
     DATE,
@@ -36,6 +35,7 @@ from target_delta.arrow import (
     Column,
     StreamLayout,
 )
+from rest_connector.errors import ConnectorError
 
 _MAX_EXACT_FLOAT_INT = 2**53
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
