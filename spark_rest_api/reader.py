@@ -11,6 +11,7 @@ import pyarrow as pa
 from pyspark.sql.datasource import DataSourceReader
 from pyspark.sql.types import StructType
 
+from rest_connector.arrow.convert import record_batch
 from rest_connector.redact import install_log_redaction
 from spark_rest_api.errors import reported_as
 from spark_rest_api.partitions import StreamPartition, plan
@@ -18,7 +19,6 @@ from spark_rest_api.streams import open_stream
 from spark_rest_api.types import layout_of, singer_schema_of
 from tap_rest_api.schema import DeclaredRecords
 from tap_rest_api.streams import RestApiStream
-from target_delta.convert import record_batch
 
 ROWS_PER_BATCH = 2000
 """Rows per Arrow batch handed to Spark: a few pages' worth, small enough to stay light."""

@@ -18,13 +18,13 @@ from pyspark import TaskContext
 from pyspark.sql.datasource import DataSourceArrowWriter, WriterCommitMessage
 from pyspark.sql.types import StructType
 
+from rest_connector.arrow.schema import JSON, column_for
 from rest_connector.config import find_problems, secret_fields
 from rest_connector.errors import ConfigError
 from rest_connector.pipeline.translate import plugin_schema
 from rest_connector.redact import SECRETS, install_log_redaction
 from spark_rest_api.errors import reported_as
 from spark_rest_api.types import SINGER_METADATA
-from target_delta.arrow import JSON, column_for
 from target_rest_api.payload import Batch
 from target_rest_api.sinks import DEFAULT_BATCH_SIZE
 from target_rest_api.target import http_client_for, stream_delivery

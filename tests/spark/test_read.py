@@ -7,10 +7,10 @@ import datetime
 import pytest
 from pyspark.errors import PySparkException
 
+from rest_connector.arrow.convert import record_batch
+from rest_connector.arrow.schema import stream_layout
 from spark_rest_api.errors import task_failure
 from spark_rest_api.types import singer_schema_of
-from target_delta.arrow import stream_layout
-from target_delta.convert import record_batch
 from tests.conftest import assert_no_canary, run_plugin, singer_messages
 from tests.spark.conftest import DECLARED, items_settings, read
 
