@@ -1,11 +1,12 @@
 """Benchmark: the Spark ``rest_api`` read against a sequential plain requests loop.
 
-A local API (its own process, one thread per request) answers each page after 50 ms, like a
-remote API would; it serves N records in pages of 100 with ``meta.total``, so the Spark read
-splits the stream into page ranges. The loop fetches and parses every page one after the
-other; the tap does the same through Singer; Spark reads with 4 partitions on ``local[4]``
-(four task slots, whatever the core count: the work is waiting on the network). Prints
-records/s, the ratios and peak RSS (Spark: driver, JVM and Python workers together).
+The local API of bench/tap.py (its own process, one thread per request) answers each page
+after 50 ms, like a remote API would; it serves N records in pages of 100 with
+``meta.total``, so the Spark read splits the stream into page ranges. The loop fetches and
+parses every page one after the other; the tap does the same through Singer; Spark reads
+with 4 partitions on ``local[4]`` (four task slots, whatever the core count: the work is
+waiting on the network). Prints records/s, the ratios and peak RSS (Spark: driver, JVM and
+Python workers together).
 
     .venv/bin/python bench/spark.py [--records 40000] [--partitions 4] [--latency 0.05]
 """
@@ -15,63 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import requests
-from tap import _record, run_tap
+from tap import run_tap, start_server
 
 # bench/target_delta.py would shadow the target_delta package the data source imports.
 sys.path.remove(str(Path(__file__).resolve().parent))
 
 PAGE_SIZE = 100
-
-
-def serve(total: int, latency: float, port_file: str) -> None:
-    """Serve ``total`` records under ``data`` with offset/limit and ``meta.total``."""
-
-    class Api(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def do_GET(self) -> None:
-            time.sleep(latency)
-            query = parse_qs(urlsplit(self.path).query)
-            offset, limit = int(query["offset"][0]), int(query["limit"][0])
-            rows = [_record(i) for i in range(offset, min(offset + limit, total))]
-            body = json.dumps({"data": rows, "meta": {"total": total}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            """Quiet."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
-    server.daemon_threads = True
-    Path(port_file).write_text(str(server.server_address[1]))
-    server.serve_forever()
-
-
-def start_server(total: int, latency: float) -> tuple[subprocess.Popen, str]:
-    port_file = tempfile.mktemp()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(total), str(latency),
-                             port_file])
-    while not os.path.exists(port_file) or not Path(port_file).read_text():
-        time.sleep(0.05)
-    return proc, f"http://127.0.0.1:{Path(port_file).read_text()}/items"
 
 
 def plain_loop(url: str) -> int:
@@ -195,7 +151,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
-        serve(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4])
-    else:
-        main()
+    main()
