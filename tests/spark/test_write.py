@@ -6,6 +6,7 @@ import datetime
 import json
 
 from tests.conftest import CANARY_TOKEN
+from tests.spark.conftest import DECLARED, item, items_settings, read
 
 START = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -29,3 +30,13 @@ def test_writer_delivers_every_row_once_after_a_task_retry(spark, sink):
     [(refused_key, _)] = sink.refused
     assert [body[0]["id"] for body in [stored[refused_key]]] == [50]  # retried with its key
     assert stored[first_batch[0]][0] == {"id": 0, "name": "name 0", "at": "2025-01-01T00:00:00Z"}
+
+
+def test_rows_read_from_an_api_are_sent_as_the_tap_read_them(spark, paged_api, sink):
+    frame = read(spark, items_settings(paged_api.url, DECLARED), partitions=2)
+    settings = {"url": sink.url, "batch_size": 500}
+    (frame.write.format("rest_api").option("config", json.dumps(settings))
+     .option("stream", "items").mode("append").save())
+    sent = sorted((r for _, body in sink.requests for r in body), key=lambda r: r["id"])
+    assert len(sent) == 950
+    assert sent[5] == item(5)  # the JSON the API served: objects as objects, base64, RFC 3339
