@@ -32,6 +32,9 @@ from tap import start_server
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
+QUIET_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+"""As a user runs them: Python's own output buffering on, for our processes and the plain
+scripts alike."""
 
 PLAIN_TO_DELTA = """
 import sys
@@ -94,6 +97,7 @@ def measure(command: list[str] | str, **kwargs: object) -> tuple[float, int]:
                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
                "sys.exit(code)\n")
     args = [command] if isinstance(command, str) else command
+    kwargs.setdefault("env", QUIET_ENV)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True,
                           text=True, check=False, **kwargs)
@@ -212,7 +216,7 @@ def meltano_run(url: str, page_size: int, work: Path, repeat: int) -> tuple[floa
     loader["config"] = {**loader["config"], "path": str(work / "meltano-out"),
                         "mode": "overwrite"}
     (project / "meltano.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env = {k: v for k, v in QUIET_ENV.items() if k != "VIRTUAL_ENV"}
     env["MELTANO_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     subprocess.run([str(meltano), "install"], cwd=project, env=env, check=True,
                    capture_output=True)

@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
+import atexit
+import io
 import sys
+from typing import BinaryIO
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import StateMessage
 from singer_sdk.singerlib.encoding.simple import Message
 
+BUFFER_BYTES = 1 << 16
+
 
 class BufferedMsgSpecWriter(MsgSpecWriter):
-    """Writes messages through stdout's buffer instead of flushing after each one.
+    """Writes messages through a buffer instead of flushing after each one.
 
     A STATE message flushes, so a target has every record before the state that covers it;
-    the rest leave in buffer-sized writes, not one system call per record.
+    the rest leave in buffer-sized writes, not one system call per record. That holds when
+    Python runs unbuffered too (``PYTHONUNBUFFERED``, ``-u``: stdout's binary layer is then
+    the raw file), with a buffer of our own over the same file descriptor.
     """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._raw: object = None
+        self._out: BinaryIO | None = None
+
+    def _stream(self) -> BinaryIO:
+        stdout = sys.stdout.buffer
+        if stdout is not self._raw:  # first use, or stdout was replaced
+            self._raw = stdout
+            self._out = stdout
+            if isinstance(stdout, io.RawIOBase):
+                self._out = open(stdout.fileno(), "wb", buffering=BUFFER_BYTES,  # noqa: SIM115
+                                 closefd=False)
+                atexit.register(self._out.flush)
+        assert self._out is not None
+        return self._out
 
     def write_message(self, message: Message) -> None:
         """Write one message; flush if it is a STATE."""
-        sys.stdout.buffer.write(self.format_message(message))
+        out = self._stream()
+        out.write(self.format_message(message))
         if isinstance(message, StateMessage):
-            sys.stdout.buffer.flush()
+            out.flush()
