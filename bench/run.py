@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ("tap.py", "target_rest_api.py", "target_delta.py", "main_job.py")
+BENCHES = ("tap.py", "target_rest_api.py", "target_delta.py", "main_job.py", "spark.py")
 
 if __name__ == "__main__":
     here = Path(__file__).parent
