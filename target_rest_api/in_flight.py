@@ -79,22 +79,19 @@ class DeliveryWindow:
             self.wait()
 
     def _run(self, number: int, deliver: Callable[[], None]) -> None:
-        delivered = False
         try:
             if self._failure is None:  # else an earlier batch failed: this one is not sent
                 deliver()
-                delivered = True
+                with self._changed:
+                    self._acknowledge(number)
+                self._write_ready_state()
         except Exception as error:  # handed to the reading thread, which raises it
             self._fail(error)
         finally:
             with self._changed:
                 self._ended += 1
-                if delivered:
-                    self._acknowledge(number)
                 self._changed.notify_all()
             self._slots.release()
-        if delivered:
-            self._write_ready_state()
 
     def _fail(self, error: Exception) -> None:
         with self._changed:
@@ -105,7 +102,7 @@ class DeliveryWindow:
             logger.error("Also failed while stopping: %s", SECRETS.redact(str(error)))
 
     def _acknowledge(self, number: int) -> None:
-        """Record batch ``number`` as done and move the watermark (lock held)."""
+        """Count batch ``number`` as acknowledged and move the watermark (lock held)."""
         self._acknowledged.add(number)
         while self._watermark + 1 in self._acknowledged:
             self._watermark += 1
