@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 from werkzeug import Response
@@ -141,6 +142,24 @@ def test_never_more_requests_at_once_than_max_in_flight(
     assert threaded_sink.peak_in_flight == 3
     assert sorted(threaded_sink.ids()) == list(range(24))
     assert result.stdout.decode().splitlines() == ['{"n": 24}']
+
+
+def test_one_rate_limit_holds_every_thread(threaded_sink: SinkServer, tmp_path: Path):
+    def answer(_: Received) -> Response:
+        time.sleep(0.3)  # all four slots would start at once without the limiter
+        return Response(status=200)
+
+    threaded_sink.default = answer
+
+    result = _run(threaded_sink, tmp_path, singer_input("s", range(16)), 4,
+                  rate_limit={"requests_per_second": 10})
+
+    assert result.returncode == 0, result.stderr.decode()
+    arrivals = sorted(got.at for got in threaded_sink.received)
+    gaps = [later - earlier for earlier, later in pairwise(arrivals)]
+    assert len(arrivals) == 8
+    assert min(gaps) > 0.07, gaps
+    assert threaded_sink.peak_in_flight > 1
 
 
 def test_413_splits_batches_in_flight_and_delivers_each_record_once(
