@@ -12,7 +12,7 @@ $(VENV)/.installed-runtime: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed-runtime
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,spark]'
 	touch $@
 
 install: $(VENV)/.installed-test

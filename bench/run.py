@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 BENCHES = (("tap.py",), ("target_rest_api.py",), ("target_rest_api.py", "--in-flight"),
-           ("target_delta.py",), ("main_job.py",))
+           ("target_delta.py",), ("main_job.py",), ("spark.py",))
 
 if __name__ == "__main__":
     here = Path(__file__).parent

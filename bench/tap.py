@@ -32,8 +32,9 @@ def _record(i: int) -> dict:
             "plan": {"tier": "pro", "seats": i % 50}, "tags": ["a", "b"], "note": None}
 
 
-def serve(total: int, port_file: str) -> None:
-    """Serve ``total`` records under ``data`` with offset/limit, caching each page's bytes."""
+def serve(total: int, port_file: str, latency: float = 0.0) -> None:
+    """Serve ``total`` records under ``data`` (and ``meta.total``) with offset/limit, caching
+    each page's bytes; each answer waits ``latency`` seconds first, as a remote API would."""
     cache: dict[tuple[int, int], bytes] = {}
 
     class Api(BaseHTTPRequestHandler):
@@ -44,15 +45,16 @@ def serve(total: int, port_file: str) -> None:
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_GET(self) -> None:
+            time.sleep(latency)
             query = parse_qs(urlsplit(self.path).query)
             offset, limit = int(query["offset"][0]), int(query["limit"][0])
             key = (offset, limit)
-            if key not in cache:
+            body = cache.get(key)
+            if body is None:
                 if len(cache) > 64:
                     cache.clear()
                 rows = [_record(i) for i in range(offset, min(offset + limit, total))]
-                cache[key] = json.dumps({"data": rows}).encode()
-            body = cache[key]
+                body = cache[key] = json.dumps({"data": rows, "meta": {"total": total}}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -63,13 +65,15 @@ def serve(total: int, port_file: str) -> None:
             """Quiet."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    server.daemon_threads = True
     Path(port_file).write_text(str(server.server_address[1]))
     server.serve_forever()
 
 
-def start_server(total: int) -> tuple[subprocess.Popen, str]:
+def start_server(total: int, latency: float = 0.0) -> tuple[subprocess.Popen, str]:
     port_file = tempfile.mktemp()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(total), port_file])
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(total), port_file,
+                             str(latency)])
     while not os.path.exists(port_file) or not Path(port_file).read_text():
         time.sleep(0.05)
     return proc, f"http://127.0.0.1:{Path(port_file).read_text()}/customers"
@@ -141,7 +145,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        serve(int(sys.argv[2]), sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
     else:
         main()

@@ -8,9 +8,13 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rest_connector.errors import ConnectorError
 from rest_connector.redact import SECRETS, install_log_redaction
+
+if TYPE_CHECKING:
+    from rest_connector.pipeline.translate import Pipeline
 
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_]\w*$")
 EXAMPLE_PIPELINE = Path(__file__).resolve().parent.parent / "examples" / "customer_sync.yml"
@@ -46,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--state", type=Path, metavar="FILE",
                      help="state file (default: <pipeline>.state.json next to the pipeline)")
     run.add_argument("--verbose", action="store_true", help="also show the plugins' METRIC logs")
+    run.add_argument("--engine", choices=("singer", "spark"), default="singer",
+                     help="singer: tap and targets joined by pipes (default); spark: the "
+                          "rest_api data source on Spark (needs the 'spark' extra)")
+    run.add_argument("--master", metavar="URL",
+                     help="Spark master for --engine spark (default local[*])")
     sandbox = commands.add_parser("sandbox", help="serve the sandbox API on 127.0.0.1")
     sandbox.add_argument("--port", type=int, default=DEFAULT_PORT)
     sandbox.add_argument("--token", default=os.environ.get("CRM_TOKEN", DEFAULT_TOKEN),
@@ -81,10 +90,29 @@ def _run(args: argparse.Namespace) -> int:
     from rest_connector.pipeline.translate import translate
     from rest_connector.runner import run_pipeline, summary
 
+    if args.master and args.engine != "spark":
+        raise ConnectorError("--master: only with --engine spark")
     pipeline = translate(args.pipeline, variables=dict(args.var))
+    if args.engine == "spark":
+        return _run_on_spark(pipeline, args.master)
     report = run_pipeline(pipeline, args.state, verbose=args.verbose)
     print(summary(report))
     return report.exit_code
+
+
+def _run_on_spark(pipeline: Pipeline, master: str | None) -> int:
+    """Run on Spark (no state file: each run reads every input from its start)."""
+    try:
+        from spark_rest_api.pipeline import DEFAULT_MASTER, run_on_spark
+    except ImportError as error:
+        raise ConnectorError(f"--engine spark needs PySpark 4: pip install "
+                             f"'rest-api-connector[spark]' ({error})") from None
+    runs = run_on_spark(pipeline, master or DEFAULT_MASTER)
+    for run in runs:
+        print(run)
+    failed = sum(1 for run in runs if run.error)
+    print(f"Run finished on Spark: {len(runs) - failed} of {len(runs)} outputs written")
+    return 1 if failed else 0
 
 
 def _sandbox(args: argparse.Namespace) -> int:

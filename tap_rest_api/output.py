@@ -17,8 +17,10 @@ BUFFER_BYTES = 1 << 16
 class BufferedMsgSpecWriter(MsgSpecWriter):
     """Writes messages through a buffer instead of flushing after each one.
 
-    A STATE message flushes, so a target has every record before the state that covers it;
-    the rest leave in buffer-sized writes, not one system call per record. That holds when
+    A STATE message flushes, so a target has every record before the state that covers it,
+    and so does each request to the API (``flush``), so a target has every page read before the
+    tap waits on the network; the rest leave in buffer-sized writes, not one system call per
+    record. That holds when
     Python runs unbuffered too (``PYTHONUNBUFFERED``, ``-u``: stdout's binary layer is then
     the raw file), with a buffer of our own over the same file descriptor.
     """
@@ -46,3 +48,8 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         out.write(self.format_message(message))
         if isinstance(message, StateMessage):
             out.flush()
+
+    def flush(self) -> None:
+        """Write out what is buffered."""
+        if self._out is not None:
+            self._out.flush()

@@ -28,6 +28,8 @@ from rest_connector.redact import SECRETS
 from tap_rest_api.records import PageReader, dig
 
 PAGINATION_TYPES = ("offset", "page", "cursor", "next_link", "link_header")
+WINDOWED_TYPES = ("offset", "page")
+"""Types whose pages can be addressed directly, so a stream splits into page windows."""
 _OPTIONS_BY_TYPE: dict[str, frozenset[str]] = {
     "offset": frozenset({"page_size", "offset_param", "limit_param", "start", "total_field"}),
     "page": frozenset({"page_size", "page_param", "start_page", "limit_param", "total_field"}),
@@ -41,6 +43,15 @@ _COMMON_OPTIONS = frozenset({"type", "max_pages"})
 
 class PaginationLoopError(ConnectorError):
     """The API handed back a page token or link that was already followed."""
+
+
+@dataclass(frozen=True)
+class PageWindow:
+    """Read only ``pages`` pages from offset or page number ``first`` (a Spark partition's
+    share of an offset/page stream); reaching the end of the window is not a warning."""
+
+    first: int
+    pages: int
 
 
 @dataclass(frozen=True)
@@ -116,12 +127,14 @@ class GuardedPaginator(BaseAPIPaginator):
         settings: PaginationSettings,
         reader: PageReader,
         logger: logging.Logger,
+        window_pages: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(start_value, *args, **kwargs)
         self.settings = settings
         self.reader = reader
         self.logger = logger
+        self.window_pages = window_pages
         self._seen: set[Hashable] = set()
 
     def loop_key(self, value: Any, response: requests.Response | None) -> Hashable:
@@ -135,6 +148,9 @@ class GuardedPaginator(BaseAPIPaginator):
         """Move to the next page, or finish; stop at ``max_pages``; refuse a loop."""
         self._page_count += 1
         self._seen.add(self.loop_key(self._value, response))
+        if self.window_pages is not None and self._page_count >= self.window_pages:
+            self._finished = True
+            return
         if self.reader.read(response).empty_status or not self.has_more(response):
             self._finished = True
             return
@@ -280,15 +296,23 @@ def build_paginator(
     reader: PageReader,
     logger: logging.Logger,
     credential_params: frozenset[str],
+    window: PageWindow | None = None,
 ) -> GuardedPaginator | None:
-    """A fresh paginator for one sync of a stream, or None for a single request."""
+    """A fresh paginator for one sync of a stream, or None for a single request.
+
+    A ``window`` (offset and page pagination only) starts at its first offset or page and
+    stops after its pages.
+    """
     if settings is None:
         return None
     common = {"settings": settings, "reader": reader, "logger": logger}
+    if window is not None and settings.type in WINDOWED_TYPES:
+        common["window_pages"] = window.pages
     if settings.type == "offset":
-        return OffsetPagination(settings.start, page_size=settings.page_size, **common)
+        start = settings.start if window is None else window.first
+        return OffsetPagination(start, page_size=settings.page_size, **common)
     if settings.type == "page":
-        return PagePagination(settings.start_page, **common)
+        return PagePagination(settings.start_page if window is None else window.first, **common)
     if settings.type == "cursor":
         return CursorPagination(None, **common)
     link_class = NextLinkPagination if settings.type == "next_link" else LinkHeaderPagination

@@ -23,8 +23,8 @@ from rest_connector.local_files import local_path
 from rest_connector.retry import RetryPolicy
 from rest_connector.stream_maps import passes_unchanged
 from tap_rest_api.inference import InferredSchema
-from tap_rest_api.pagination import GuardedPaginator, build_paginator
-from tap_rest_api.records import PageReader
+from tap_rest_api.pagination import GuardedPaginator, PageWindow, build_paginator
+from tap_rest_api.records import Page, PageReader
 from tap_rest_api.schema import DeclaredRecords, declared_schema
 from tap_rest_api.settings import StreamSettings
 
@@ -69,6 +69,8 @@ class RestApiStream(RESTStream):
         self._reader = PageReader(self.name, settings.root_key, self.logger,
                                   settings.empty_on)
         self._paginator: GuardedPaginator | None = None
+        self.page_window: PageWindow | None = None
+        """Read only these pages (a Spark partition of an offset/page stream)."""
         self._deselection: bool | None = None
         self._prefetched: tuple[tuple[str | None, Any], requests.Response] | None = None
         self._batching = False
@@ -107,6 +109,11 @@ class RestApiStream(RESTStream):
         if self._schema is None:
             self._schema = self._input_schema or self._infer_from_first_page()
         return self._schema
+
+    def adopt_schema(self, schema: dict[str, Any]) -> None:
+        """Use ``schema`` instead of inferring one (Spark infers once, on the driver, and its
+        tasks read with that schema)."""
+        self._schema = schema
 
     def _infer_from_first_page(self) -> dict[str, Any]:
         records = self.request_records(None)
@@ -153,9 +160,15 @@ class RestApiStream(RESTStream):
                                   self.settings.empty_on)
         credential_params = getattr(self._auth, "param_names", frozenset())
         self._paginator = build_paginator(
-            self.settings.pagination, self._reader, self.logger, credential_params
+            self.settings.pagination, self._reader, self.logger, credential_params,
+            self.page_window,
         )
         return self._paginator
+
+    @property
+    def last_page(self) -> Page:
+        """The page read most recently (Spark plans its partitions from the first one)."""
+        return self._reader.last_page
 
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         """The request for one page: method, headers, params, body, then the page token."""
@@ -200,6 +213,7 @@ class RestApiStream(RESTStream):
             prefetched, self._prefetched = self._prefetched, None
             if prefetched is not None and prefetched[0] == key:
                 return prefetched[1]
+            self._tap.message_writer.flush()  # what was read goes out before we wait
             with self._tap.stop_gate.waiting():
                 response = retrying(prepared, context)
             if self._schema is None:

@@ -16,11 +16,13 @@ null (JSON has no NaN)."""
 
 @dataclass(frozen=True)
 class Batch:
-    """Consecutive records of one stream, at positions ``first``..``last`` of that stream."""
+    """Consecutive records of one stream, at positions ``first``..``last`` of that stream
+    (or of one ``part`` of it, such as a Spark partition)."""
 
     stream: str
     first: int
     records: Sequence[dict[str, Any]]
+    part: str = ""
 
     @property
     def last(self) -> int:
@@ -30,12 +32,14 @@ class Batch:
     @property
     def span(self) -> str:
         """``records 100-199 of stream 'orders'``, for messages."""
-        return f"records {self.first}-{self.last} of stream {self.stream!r}"
+        where = f"{self.part} of stream" if self.part else "stream"
+        return f"records {self.first}-{self.last} of {where} {self.stream!r}"
 
     def idempotency_key(self, body: bytes) -> str:
         """From stream, positions and body: a rerun of the same input sends the same keys,
         while other records at the same positions (tomorrow's run) never reuse one."""
-        digest = hashlib.sha256(f"{self.stream}\n{self.first}\n{self.last}\n".encode())
+        scope = f"{self.stream}\n{self.part}" if self.part else self.stream
+        digest = hashlib.sha256(f"{scope}\n{self.first}\n{self.last}\n".encode())
         digest.update(body)
         return digest.hexdigest()[:32]
 
@@ -43,8 +47,8 @@ class Batch:
         """The batch split in two, each keeping its records' positions."""
         middle = len(self.records) // 2
         return (
-            Batch(self.stream, self.first, self.records[:middle]),
-            Batch(self.stream, self.first + middle, self.records[middle:]),
+            Batch(self.stream, self.first, self.records[:middle], self.part),
+            Batch(self.stream, self.first + middle, self.records[middle:], self.part),
         )
 
     def body(self, wrap_key: str | None = None) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -72,6 +72,49 @@ def stream_url(template: str, stream_name: str) -> str:
     return template.replace("{stream}", quote(stream_name, safe=""))
 
 
+def max_in_flight(config: Mapping[str, Any]) -> int:
+    """Batches sent at once: the ``max_in_flight`` setting."""
+    return int(config.get("max_in_flight") or 1)
+
+
+def http_client_for(config: Mapping[str, Any]) -> HttpClient:
+    """The client for checked settings: auth for the URL's origin, retries, rate limit; no
+    redirects (requests would turn a POST into a GET). Raises ``ConfigError`` for bad auth."""
+    url = config["url"]
+    rate_limit = config.get("rate_limit") or {}
+    policy = RetryPolicy.from_settings(rate_limit)
+    timeout = float(config.get("timeout") or DEFAULT_TIMEOUT)
+    return HttpClient(
+        url,
+        auth=build_authenticator(config.get("auth"), url, policy=policy, timeout=timeout),
+        policy=policy,
+        requests_per_second=rate_limit.get("requests_per_second"),
+        timeout=timeout,
+        max_response_bytes=int(config.get("max_response_bytes") or DEFAULT_MAX_RESPONSE_BYTES),
+        follow_redirects=False,
+        connections=max_in_flight(config),
+    )
+
+
+def stream_delivery(
+    config: Mapping[str, Any],
+    client: HttpClient,
+    stream_name: str,
+    key_properties: Sequence[str] = (),
+    dead_letters: DeadLetterFile | None = None,
+) -> StreamDelivery:
+    """How one stream's batches are sent under checked settings, through ``client``."""
+    return StreamDelivery(
+        client=client,
+        url=stream_url(config["url"], stream_name),
+        method=config.get("method") or "POST",
+        headers=dict(config.get("headers") or {}),
+        wrap_key=config.get("wrap_key"),
+        key_properties=tuple(key_properties),
+        dead_letters=dead_letters,
+    )
+
+
 class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
     """Sends each stream's records as JSON arrays of ``batch_size`` to an HTTP endpoint."""
 
@@ -89,7 +132,7 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
             else None
         )
         self.http_client = self._http_client()
-        self.deliveries = DeliveryWindow(self.max_in_flight, self._emit_state)
+        self.deliveries = DeliveryWindow(max_in_flight(self.config), self._emit_state)
         self._positions: dict[str, int] = {}
         self._positions_lock = threading.Lock()
         self._last_state_written: dict | None = None
@@ -101,46 +144,17 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
         super().append_builtin_config(config_jsonschema)
         config_jsonschema["properties"].pop("batch_size_rows", None)
 
-    @property
-    def max_in_flight(self) -> int:
-        """Batches sent at once: the ``max_in_flight`` setting."""
-        return int(self.config.get("max_in_flight") or 1)
-
     def _http_client(self) -> HttpClient:
         """The one client of this process: all sinks share its session and rate limiter."""
-        url = self.config["url"]
-        rate_limit = self.config.get("rate_limit") or {}
-        policy = RetryPolicy.from_settings(rate_limit)
-        timeout = float(self.config.get("timeout") or DEFAULT_TIMEOUT)
         try:
-            auth = build_authenticator(self.config.get("auth"), url, policy=policy,
-                                       timeout=timeout)
+            return http_client_for(self.config)
         except ConfigError as error:
             raise ConfigValidationError("Config validation failed", errors=[str(error)]) from None
-        return HttpClient(
-            url,
-            auth=auth,
-            policy=policy,
-            requests_per_second=rate_limit.get("requests_per_second"),
-            timeout=timeout,
-            max_response_bytes=int(
-                self.config.get("max_response_bytes") or DEFAULT_MAX_RESPONSE_BYTES
-            ),
-            follow_redirects=False,
-            connections=self.max_in_flight,
-        )
 
     def delivery_for(self, stream_name: str, key_properties: Sequence[str]) -> StreamDelivery:
         """How one stream's batches are sent: its URL, the shared client, the settings."""
-        return StreamDelivery(
-            client=self.http_client,
-            url=stream_url(self.config["url"], stream_name),
-            method=self.config.get("method") or "POST",
-            headers=dict(self.config.get("headers") or {}),
-            wrap_key=self.config.get("wrap_key"),
-            key_properties=tuple(key_properties),
-            dead_letters=self.dead_letters,
-        )
+        return stream_delivery(self.config, self.http_client, stream_name, key_properties,
+                               self.dead_letters)
 
     def claim_positions(self, stream_name: str, count: int) -> int:
         """Reserve the next ``count`` positions of a stream; return the first one."""

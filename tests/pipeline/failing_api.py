@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import time
@@ -115,3 +116,33 @@ class Pipe:
         tap_code = self.tap.wait(timeout=60)
         states = [json.loads(line) for line in target_out.decode().splitlines() if line]
         return tap_code, self.target.returncode, states, self.target_log.read_text()
+
+
+RUN_PIPELINE = """
+MODEL: etl
+VERSION: "1.0.0"
+CONFIG:
+  inputs:
+    customers:
+      format: rest_api
+      url: "{url}"
+      primary_keys: [id]
+      pagination: {{type: offset, page_size: {page_size}}}
+      rate_limit: {{max_retries: 0}}
+      schema:
+        - {{name: id, type: long, nullable: false}}
+        - {{name: name, type: string}}
+  outputs:
+    customers_delta:
+      format: delta
+      path: "{path}"
+      mode: overwrite
+"""
+
+
+def run_pipeline(tmp_path: Path, url: str, table: Path) -> subprocess.CompletedProcess[str]:
+    """``rest-connector run`` of the stream of ``url`` into an overwritten Delta ``table``."""
+    path = tmp_path / "nightly.yml"
+    path.write_text(RUN_PIPELINE.format(url=url, page_size=PAGE_SIZE, path=table))
+    return subprocess.run([str(BIN / "rest-connector"), "run", str(path)], capture_output=True,
+                          text=True, timeout=120, check=False, env=dict(os.environ))

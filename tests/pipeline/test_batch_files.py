@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from deltalake import DeltaTable
 from werkzeug import Request, Response
 
 from tests.conftest import BIN
-from tests.pipeline.failing_api import PAGE_SIZE, FailingApi, Pipe, tap_stream
+from tests.pipeline.failing_api import PAGE_SIZE, FailingApi, Pipe, run_pipeline, tap_stream
 
 DECLARED = [
     {"name": "id", "type": "long", "nullable": False}, {"name": "name", "type": "string"},
@@ -148,30 +147,9 @@ def test_a_failed_batch_run_commits_no_file_it_did_not_finish(tmp_path, mode):
             list(range(1, 2 * PAGE_SIZE + 1))
 
 
-PIPELINE = """
-MODEL: etl
-VERSION: "1.0.0"
-CONFIG:
-  inputs:
-    customers:
-      format: rest_api
-      url: "{url}"
-      pagination: {{type: offset, page_size: 10}}
-  outputs:
-    customers_delta:
-      format: delta
-      path: "{path}"
-      mode: overwrite
-"""
-
-
 def test_rest_connector_run_hands_delta_outputs_batch_files(tmp_path):
-    path = tmp_path / "pipeline.yml"
     with FailingApi(total=95) as api:
-        path.write_text(PIPELINE.format(url=api.url, path=tmp_path / "out"))
-        done = subprocess.run([str(BIN / "rest-connector"), "run", str(path)],
-                              capture_output=True, text=True, timeout=120, check=False,
-                              env=dict(os.environ))
+        done = run_pipeline(tmp_path, api.url, tmp_path / "out")
     assert done.returncode == 0, done.stderr
     assert "stream customers: 95 records" in done.stdout
     assert "0 records, 1 batch manifests" in done.stderr

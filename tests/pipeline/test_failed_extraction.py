@@ -7,18 +7,22 @@ killed), or completes.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from tests.conftest import BIN
-from tests.pipeline.failing_api import PAGE_SIZE, SCHEMA, FailingApi, Pipe, tap_stream
+from tests.pipeline.failing_api import (
+    PAGE_SIZE,
+    SCHEMA,
+    FailingApi,
+    Pipe,
+    run_pipeline,
+    tap_stream,
+)
 
 OLD_ROWS = [{"id": i, "name": f"old-{i}"} for i in (1, 2, 3)]
 
@@ -124,35 +128,6 @@ def test_append_and_merge_keep_what_was_read_before_the_failure(tmp_path, table,
     new = [{"id": i, "name": f"new-{i}"} for i in range(1, 2 * PAGE_SIZE + 1)]
     expected = OLD_ROWS + new if mode == "append" else new  # merge: ids 1-3 updated
     assert table_rows(table) == sorted(expected, key=lambda r: (r["id"], r["name"]))
-
-
-RUN_PIPELINE = """
-MODEL: etl
-VERSION: "1.0.0"
-CONFIG:
-  inputs:
-    customers:
-      format: rest_api
-      url: "{url}"
-      primary_keys: [id]
-      pagination: {{type: offset, page_size: {page_size}}}
-      rate_limit: {{max_retries: 0}}
-      schema:
-        - {{name: id, type: long, nullable: false}}
-        - {{name: name, type: string}}
-  outputs:
-    customers_delta:
-      format: delta
-      path: "{path}"
-      mode: overwrite
-"""
-
-
-def run_pipeline(tmp_path: Path, url: str, table: Path) -> subprocess.CompletedProcess[str]:
-    path = tmp_path / "nightly.yml"
-    path.write_text(RUN_PIPELINE.format(url=url, page_size=PAGE_SIZE, path=table))
-    return subprocess.run([str(BIN / "rest-connector"), "run", str(path)], capture_output=True,
-                          text=True, timeout=120, check=False, env=dict(os.environ))
 
 
 def test_rest_connector_run_with_a_failing_tap_commits_nothing(tmp_path, table):

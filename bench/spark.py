@@ -1,0 +1,154 @@
+"""Benchmark: the Spark ``rest_api`` read against a sequential plain requests loop.
+
+The local API of bench/tap.py (its own process, one thread per request) answers each page
+after 50 ms, like a remote API would; it serves N records in pages of 100 with
+``meta.total``, so the Spark read splits the stream into page ranges. The loop fetches and
+parses every page one after the other; the tap does the same through Singer; Spark reads
+with 4 partitions on ``local[4]`` (four task slots, whatever the core count: the work is
+waiting on the network). Prints records/s, the ratios and peak RSS (Spark: driver, JVM and
+Python workers together).
+
+    .venv/bin/python bench/spark.py [--records 40000] [--partitions 4] [--latency 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+from tap import run_tap, start_server
+
+# bench/target_delta.py would shadow the target_delta package the data source imports.
+sys.path.remove(str(Path(__file__).resolve().parent))
+
+PAGE_SIZE = 100
+
+
+def plain_loop(url: str) -> int:
+    """The baseline: one page after the other with requests + json."""
+    session = requests.Session()
+    offset = count = 0
+    while True:
+        page = session.get(url, params={"offset": offset, "limit": PAGE_SIZE}).json()["data"]
+        count += len(page)
+        offset += len(page)
+        if len(page) < PAGE_SIZE:
+            return count
+
+
+def _tree_rss_kib(root: int) -> int:
+    """Resident memory of ``root`` and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+        rss[int(entry)] = next((int(line.split()[1]) for line in status.splitlines()
+                                if line.startswith("VmRSS:")), 0)
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+class PeakRss:
+    """Samples the RSS of this process tree every 100 ms while in use."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, _tree_rss_kib(os.getpid()))
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def spark_read(url: str, partitions: int, records: int) -> tuple[float, list[float], int]:
+    """Session start seconds, seconds of a first and a second read in that session, peak RSS
+    (KiB) of the whole process tree. The first read also pays the JVM's warm-up and the
+    start of the Python workers (reused afterwards)."""
+    from pyspark.sql import SparkSession
+
+    from spark_rest_api import register
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    settings = {"streams": [{"name": "items", "url": url, "response": {"root_key": "data"},
+                             "pagination": {"type": "offset", "page_size": PAGE_SIZE,
+                                            "total_field": "meta.total"}}]}
+    reads = []
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        spark = (SparkSession.builder.master(f"local[{partitions}]")
+                 .config("spark.ui.enabled", "false")
+                 .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+        spark.sparkContext.setLogLevel("ERROR")
+        register(spark)
+        session_seconds = time.perf_counter() - started
+        for _ in range(2):
+            started = time.perf_counter()
+            rows = (spark.read.format("rest_api").option("config", json.dumps(settings))
+                    .option("stream", "items").option("partitions", str(partitions)).load()
+                    .count())
+            reads.append(time.perf_counter() - started)
+            if rows != records:
+                raise SystemExit(f"Spark read {rows} rows, expected {records}")
+        spark.stop()
+    return session_seconds, reads, rss.peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=40_000)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--latency", type=float, default=0.05)
+    args = parser.parse_args()
+
+    proc, url = start_server(args.records, args.latency)
+    try:
+        print(f"Spark rest_api read vs a plain requests loop, {args.records} records, pages of "
+              f"{PAGE_SIZE}, {args.latency * 1000:.0f} ms per request")
+        started = time.perf_counter()
+        count = plain_loop(url)
+        loop_rate = count / (time.perf_counter() - started)
+        tap_seconds, tap_rss = run_tap(url, PAGE_SIZE)
+        tap_rate = args.records / tap_seconds
+        session, (first, second), rss = spark_read(url, args.partitions, args.records)
+        print(f"  loop         {loop_rate:>9,.0f} rec/s")
+        print(f"  tap          {tap_rate:>9,.0f} rec/s, ratio {tap_rate / loop_rate:.2f}x, "
+              f"peak RSS {tap_rss / 1024:.0f} MiB")
+        for label, seconds in (("first read", first), ("next read", second)):
+            rate = args.records / seconds
+            print(f"  spark {label:<10} {rate:>9,.0f} rec/s, ratio {rate / loop_rate:.2f}x "
+                  f"({args.partitions} partitions)")
+        print(f"  spark session start {session:.1f} s (not counted); peak RSS "
+              f"{rss / 1024:.0f} MiB (driver, JVM and workers)")
+    finally:
+        proc.terminate()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Delta output of ``rest-connector run --engine spark``: one atomic commit per job.
+
+Each task writes its rows as one Parquet file under the table path (Arrow schema as
+target-delta would give the table) and returns the file's add action; the driver commits all
+of them in a single delta-rs transaction (overwrite or append). A failed job commits nothing
+and removes the files its tasks wrote; files of task attempts Spark retried are removed after
+the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+from deltalake import Schema as DeltaSchema
+from deltalake.exceptions import TableNotFoundError
+from deltalake.transaction import AddAction, create_table_with_add_actions
+from pyspark import TaskContext
+from pyspark.sql.datasource import (
+    DataSource,
+    DataSourceArrowWriter,
+    DataSourceWriter,
+    WriterCommitMessage,
+)
+from pyspark.sql.types import StructType
+
+from rest_connector.errors import ConfigError
+from rest_connector.redact import install_log_redaction
+from spark_rest_api.errors import reported_as
+from spark_rest_api.options import required_option
+from spark_rest_api.types import layout_of
+
+DELTA_FORMAT = "rest_connector_delta"
+logger = logging.getLogger("spark_rest_api.delta_writer")
+
+
+@dataclass
+class WrittenFiles(WriterCommitMessage):
+    """The add actions of the files one task wrote."""
+
+    actions: list[AddAction] = field(default_factory=list)
+
+
+def local_table_path(path: str) -> Path:
+    """The table's directory; the Spark engine writes local (or ``file://``) tables."""
+    parsed = urlparse(path)
+    if parsed.scheme == "file":
+        return Path(parsed.path)
+    if parsed.scheme and len(parsed.scheme) > 1:
+        raise ConfigError(f"path: {path!r}: the Spark engine writes Delta tables on local or "
+                          "file:// paths only")
+    return Path(path).expanduser().resolve()
+
+
+class DeltaFilesDataSource(DataSource):
+    """``df.write.format("rest_connector_delta").option("path", ...)`` (engine use)."""
+
+    @classmethod
+    def name(cls) -> str:
+        """The engine's internal format name."""
+        return DELTA_FORMAT
+
+    def writer(self, schema: StructType, overwrite: bool) -> DataSourceWriter:
+        """Write files per task, commit once."""
+        install_log_redaction()
+        with reported_as("Delta write"):
+            path = local_table_path(required_option(self.options, "path", "the table path"))
+            return DeltaFilesWriter(path, overwrite, schema)
+
+
+class DeltaFilesWriter(DataSourceArrowWriter):
+    """Parquet files from the tasks, one delta-rs commit from the driver."""
+
+    def __init__(self, path: Path, overwrite: bool, schema: StructType) -> None:
+        self.path = path
+        self.mode = "overwrite" if overwrite else "append"
+        self.schema = layout_of(schema).schema
+        self.job = uuid.uuid4().hex[:12]
+
+    def write(self, iterator: Iterator[pa.RecordBatch]) -> WrittenFiles:  # type: ignore[override]
+        """Write this task's rows, cast to the table's Arrow schema, as one Parquet file."""
+        install_log_redaction()
+        context = TaskContext.get()
+        partition = context.partitionId() if context is not None else 0
+        attempt = context.attemptNumber() if context is not None else 0
+        name = f"part-{partition:05d}-{self.job}-{attempt}.parquet"
+        target = self.path / name
+        with reported_as(f"writing Delta table {self.path}, partition {partition}"):
+            self.path.mkdir(parents=True, exist_ok=True)
+            rows = 0
+            with pq.ParquetWriter(target, self.schema) as parquet:
+                for batch in iterator:
+                    parquet.write_table(pa.Table.from_batches([batch]).cast(self.schema))
+                    rows += batch.num_rows
+            if rows == 0:
+                target.unlink()
+                return WrittenFiles()
+            stat = target.stat()
+            action = AddAction(name, stat.st_size, {}, int(stat.st_mtime * 1000), True,
+                               json.dumps({"numRecords": rows}))
+        return WrittenFiles([action])
+
+    def commit(self, messages: list[WriterCommitMessage | None]) -> None:  # type: ignore[override]
+        """Commit every task's files in one transaction; then drop retried attempts' files."""
+        actions = [a for m in messages if isinstance(m, WrittenFiles) for a in m.actions]
+        with reported_as(f"committing Delta table {self.path}"):
+            try:
+                table = DeltaTable(str(self.path))
+            except TableNotFoundError:
+                create_table_with_add_actions(str(self.path), DeltaSchema.from_arrow(self.schema),
+                                              actions, mode=self.mode)
+            else:
+                table.create_write_transaction(actions, self.mode, self.schema)
+        self._remove_files(keep={a.path for a in actions})
+        rows = sum(json.loads(a.stats)["numRecords"] for a in actions)
+        logger.info("Delta table %s: %d rows in %d files, one commit (%s)", self.path, rows,
+                    len(actions), self.mode)
+
+    def abort(self, messages: list[WriterCommitMessage | None]) -> None:  # type: ignore[override]
+        """Commit nothing; remove every file this job's tasks wrote."""
+        self._remove_files(keep=set())
+
+    def _remove_files(self, keep: set[str]) -> None:
+        for written in self.path.glob(f"part-*-{self.job}-*.parquet"):
+            if written.name not in keep:
+                written.unlink(missing_ok=True)

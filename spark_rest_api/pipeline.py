@@ -1,0 +1,135 @@
+"""``rest-connector run --engine spark``: each input read through ``rest_api``, each output
+written by the ``rest_api`` writer (``format: rest_api``) or by one atomic Delta commit
+(``format: delta``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rest_connector.errors import ConfigError, ConnectorError
+from rest_connector.pipeline.translate import Pipeline, PluginSettings
+from rest_connector.redact import SECRETS
+from spark_rest_api import FORMAT, register
+from spark_rest_api.delta_writer import DELTA_FORMAT, local_table_path
+from spark_rest_api.errors import task_failure
+from target_delta.storage import TablePaths
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+DEFAULT_MASTER = "local[*]"
+DELTA_MODES = {"overwrite": "overwrite", "append": "append", "append-only": "append"}
+
+
+@dataclass(frozen=True)
+class OutputRun:
+    """One input written to one output, and how it went."""
+
+    stream: str
+    output: str
+    error: str | None = None
+
+    def __str__(self) -> str:
+        outcome = f"FAILED: {self.error}" if self.error else "written"
+        return f"{self.stream} → {self.output}: {outcome}"
+
+
+def check_spark_pipeline(pipeline: Pipeline) -> None:
+    """What the Spark engine cannot run, refused before Spark starts."""
+    if "stream_maps" in pipeline.tap.settings:
+        raise ConnectorError("CONFIG.transform.type: --engine spark runs 'noop' only "
+                             "(stream maps run in the Singer engine)")
+    for target in pipeline.targets:
+        where = f"CONFIG.outputs.{target.name}"
+        if target.executable != "target-delta":
+            continue
+        mode = target.settings.get("mode", "append")
+        if mode not in DELTA_MODES:
+            raise ConnectorError(f"{where}.mode: {mode!r} is not available with --engine spark "
+                                 f"(it writes {', '.join(DELTA_MODES)})")
+        for key in ("partition_by", "storage_options"):
+            if target.settings.get(key):
+                raise ConnectorError(f"{where}.{key}: not available with --engine spark, which "
+                                     "writes local Delta tables without partitions")
+        try:
+            local_table_path(target.settings["path"])
+        except ConfigError as error:
+            raise ConnectorError(f"{where}.{error}") from None
+
+
+@contextmanager
+def spark_session(master: str, app_name: str) -> Iterator[SparkSession]:
+    """A Spark session whose Python workers run this interpreter; stopped on exit."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (SparkSession.builder.master(master).appName(app_name)
+               .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+def _write(frame: DataFrame, stream: str, target: PluginSettings, table_path: str) -> None:
+    settings = json.dumps(target.settings)
+    if target.executable == "target-delta":
+        mode = DELTA_MODES[target.settings.get("mode", "append")]
+        frame.write.format(DELTA_FORMAT).option("path", table_path).mode(mode).save()
+    else:
+        (frame.write.format(FORMAT).option("config", settings).option("stream", stream)
+         .mode("append").save())
+
+
+def _table_paths(pipeline: Pipeline, streams: list[str]) -> dict[str, dict[str, str]]:
+    """Each Delta output's table per stream, as target-delta places them."""
+    found: dict[str, dict[str, str]] = {}
+    for target in pipeline.targets:
+        if target.executable == "target-delta":
+            paths = TablePaths(target.settings["path"])
+            for stream in streams:
+                paths.for_stream(stream)
+            found[target.name] = {stream: paths.for_stream(stream) for stream in streams}
+    return found
+
+
+def _failure(error: Exception) -> str:
+    text = str(error)
+    return task_failure(text) or SECRETS.redact(text.strip().splitlines()[0] if text else
+                                               type(error).__name__)
+
+
+def run_on_spark(pipeline: Pipeline, master: str = DEFAULT_MASTER) -> list[OutputRun]:
+    """Read every input once and write it to every output; a failed write is reported and
+    the other outputs still run."""
+    check_spark_pipeline(pipeline)
+    settings: dict[str, Any] = pipeline.tap.settings
+    streams = [stream["name"] for stream in settings["streams"]]
+    tables = _table_paths(pipeline, streams)
+    runs: list[OutputRun] = []
+    with spark_session(master, f"rest-connector {pipeline.source.name}") as session:
+        register(session)
+        for stream in streams:
+            try:
+                frame = (session.read.format(FORMAT).option("config", json.dumps(settings))
+                         .option("stream", stream).load())
+            except Exception as error:  # Spark's and Py4J's errors share no base class
+                runs.extend(OutputRun(stream, t.name, _failure(error)) for t in pipeline.targets)
+                continue
+            if len(pipeline.targets) > 1:
+                frame = frame.persist()  # read the API once for every output
+            for target in pipeline.targets:
+                try:
+                    _write(frame, stream, target, tables.get(target.name, {}).get(stream, ""))
+                except Exception as error:
+                    runs.append(OutputRun(stream, target.name, _failure(error)))
+                else:
+                    runs.append(OutputRun(stream, target.name))
+            frame.unpersist()
+    return runs

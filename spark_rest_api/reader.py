@@ -1,0 +1,85 @@
+"""The read side: partitions planned on the driver, records read and typed on the executors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+import pyarrow as pa
+from pyspark.sql.datasource import DataSourceReader
+from pyspark.sql.types import StructType
+
+from rest_connector.arrow.convert import record_batch
+from rest_connector.redact import install_log_redaction
+from spark_rest_api.errors import reported_as
+from spark_rest_api.partitions import StreamPartition, plan
+from spark_rest_api.streams import open_stream
+from spark_rest_api.types import layout_of, singer_schema_of
+from tap_rest_api.schema import DeclaredRecords
+from tap_rest_api.streams import RestApiStream
+
+ROWS_PER_BATCH = 2000
+"""Rows per Arrow batch handed to Spark: a few pages' worth, small enough to stay light."""
+
+logger = logging.getLogger("spark_rest_api.reader")
+
+
+def conformed(stream: RestApiStream, schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The stream's records held to its declared schema, as the tap holds them; records of
+    an inferred stream as they come (fields the schema lacks are reported once and left out)."""
+    records = stream.request_records(None)
+    if not stream.schema_is_inferred:
+        declared = DeclaredRecords(stream.name, stream.schema, stream.logger,
+                                   stream.primary_keys)
+        for record in records:
+            yield declared.conform(record, stream.last_page.number)
+        return
+    known, reported = set(schema["properties"]), set()
+    for record in records:
+        unknown = record.keys() - known - reported
+        if unknown:
+            logger.warning("Stream '%s': field(s) %s not in the schema inferred from the first "
+                           "page: left out (declare `schema` to keep them)",
+                           stream.name, ", ".join(sorted(unknown)))
+            reported |= unknown
+        yield record
+
+
+def batches(records: Iterable[dict[str, Any]], schema: StructType) -> Iterator[pa.RecordBatch]:
+    """Arrow batches of the Spark schema, converted as target-delta converts records."""
+    layout = layout_of(schema)
+    iterator = iter(records)
+    while chunk := list(islice(iterator, ROWS_PER_BATCH)):
+        yield record_batch(chunk, layout)
+
+
+class RestApiReader(DataSourceReader):
+    """Reads one stream of tap settings, split as ``partitions.plan`` decides."""
+
+    def __init__(self, config: dict[str, Any], stream: str, schema: StructType,
+                 wanted: int, parallelism: int) -> None:
+        self.config = config
+        self.stream = stream
+        self.schema = schema
+        self.wanted = wanted
+        self.parallelism = parallelism
+
+    def partitions(self) -> list[StreamPartition]:  # type: ignore[override]
+        """Planned once, on the driver (a first page is read for offset/page + total)."""
+        install_log_redaction()
+        with reported_as(f"planning the partitions of stream {self.stream!r}"):
+            stream = open_stream(self.config, self.stream,
+                                 schema=singer_schema_of(self.schema))
+            return plan(stream, self.wanted, self.parallelism)
+
+    def read(self, partition: StreamPartition) -> Iterator[pa.RecordBatch]:  # type: ignore[override]
+        """The partition's records, through the tap's own HTTP, paging and record code."""
+        install_log_redaction()
+        with reported_as(f"stream {self.stream!r}, partition {partition.index}"):
+            schema = singer_schema_of(self.schema)
+            stream = open_stream(self.config, self.stream, schema=schema, alone=True,
+                                 requests_per_second=partition.requests_per_second)
+            stream.page_window = partition.window
+            yield from batches(conformed(stream, schema), self.schema)

@@ -1,0 +1,36 @@
+"""The Spark engine's Delta writer: every task's files in one commit, nothing on failure."""
+
+from __future__ import annotations
+
+import pytest
+from deltalake import DeltaTable
+from pyspark.errors import PySparkException
+
+from spark_rest_api.delta_writer import DELTA_FORMAT
+from tests.spark.conftest import items_settings, read
+
+
+def test_one_commit_per_job_and_a_failed_job_leaves_the_previous_version(
+        spark, paged_api, tmp_path):
+    path = str(tmp_path / "items")
+
+    def write(mode: str) -> None:
+        frame = read(spark, items_settings(paged_api.url), partitions=3)
+        frame.write.format(DELTA_FORMAT).option("path", path).mode(mode).save()
+
+    write("overwrite")
+    write("append")
+    before = DeltaTable(path)
+    assert before.version() == 1
+    assert len(before.file_uris()) == 6  # three tasks' files per commit
+    assert sorted(before.to_pyarrow_table().column("id").to_pylist()) == sorted(
+        list(range(950)) * 2)
+
+    paged_api.fail_offset = 400  # the second page of partition 1 (pages 0-3, 4-6, 7-9)
+    with pytest.raises(PySparkException) as failure:
+        write("overwrite")
+    assert "stream 'items', partition 1: HTTP 400" in str(failure.value)
+    after = DeltaTable(path)
+    assert after.version() == 1
+    assert after.file_uris() == before.file_uris()
+    assert after.to_pyarrow_table().num_rows == 1900
