@@ -12,9 +12,10 @@ from collections import Counter
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
 from werkzeug import Response
 
-from tests.conftest import CANARY_TOKEN, run_plugin
+from tests.conftest import CANARY_TOKEN, assert_drain_gave_up, run_plugin
 from tests.target_rest_api.conftest import (
     Received,
     RunningTarget,
@@ -127,21 +128,26 @@ def test_every_record_arrives_exactly_once_with_eight_in_flight(
     assert result.stdout.decode().splitlines() == ['{"done": true}']
 
 
+@pytest.mark.parametrize("max_in_flight", [3, 12])
 def test_never_more_requests_at_once_than_max_in_flight(
-    threaded_sink: SinkServer, tmp_path: Path
+    threaded_sink: SinkServer, tmp_path: Path, max_in_flight: int
 ):
     def answer(_: Received) -> Response:
         time.sleep(0.1)
         return Response(status=200)
 
     threaded_sink.default = answer
+    count = 8 * max_in_flight
 
-    result = _run(threaded_sink, tmp_path, singer_input("s", range(24), state={"n": 24}), 3)
+    result = _run(threaded_sink, tmp_path, singer_input("s", range(count), state={"n": 1}),
+                  max_in_flight)
 
-    assert result.returncode == 0, result.stderr.decode()
-    assert threaded_sink.peak_in_flight == 3
-    assert sorted(threaded_sink.ids()) == list(range(24))
-    assert result.stdout.decode().splitlines() == ['{"n": 24}']
+    stderr = result.stderr.decode()
+    assert result.returncode == 0, stderr
+    assert threaded_sink.peak_in_flight == max_in_flight
+    assert sorted(threaded_sink.ids()) == list(range(count))
+    assert result.stdout.decode().splitlines() == ['{"n": 1}']
+    assert "Connection pool is full" not in stderr  # more threads than requests' 10 connections
 
 
 def test_one_rate_limit_holds_every_thread(threaded_sink: SinkServer, tmp_path: Path):
@@ -283,3 +289,28 @@ def test_sigint_mid_flight_with_a_failing_batch_writes_no_state_past_it(
     assert returncode not in (0, 130), stderr
     assert states == [{"n": 2}]  # batch 1 acknowledged; batch 2 never
     assert "records 2-3 of stream 's' not delivered: HTTP 503" in stderr
+
+
+def test_sigterm_with_requests_in_flight_past_the_drain_deadline_exits_without_state(
+    threaded_sink: SinkServer, tmp_path: Path
+):
+    release = threading.Event()
+
+    def hang(_: Received) -> Response:
+        release.wait(15)
+        return Response(status=200)
+
+    threaded_sink.default = hang
+    target = RunningTarget(_config(threaded_sink, 3, drain_deadline=1, timeout=30), tmp_path)
+    target.wait_ready()
+    target.write(*_batches_with_states("s", 6).splitlines())
+    _wait_for(lambda: len(threaded_sink.received) == 3, "three requests in flight")
+
+    started = time.monotonic()
+    target.stop()
+    try:
+        outcome = target.finish(timeout=10)
+    finally:
+        release.set()
+
+    assert_drain_gave_up(outcome, started, within=8)
