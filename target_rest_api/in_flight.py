@@ -28,7 +28,6 @@ class DeliveryWindow:
     """
 
     def __init__(self, size: int, write_state: Callable[[dict], None]) -> None:
-        self.size = size
         self._write_state = write_state
         self._pool = (ThreadPoolExecutor(size, thread_name_prefix="delivery")
                       if size > 1 else None)
