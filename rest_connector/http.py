@@ -22,7 +22,7 @@ from rest_connector.origin import Origin, origin_of
 from rest_connector.ratelimit import RateLimiter, limiter_for
 from rest_connector.ratelimit_headers import exhausted_wait
 from rest_connector.redact import SECRETS
-from rest_connector.retry import RetriableStatusError, RetryPolicy
+from rest_connector.retry import RetriableStatusError, RetryPolicy, retry_after_seconds
 
 if TYPE_CHECKING:  # auth builds OAuth2 token clients on this module: no import at runtime
     from rest_connector.auth import OriginScopedAuth
@@ -207,8 +207,9 @@ class HttpClient:
     def check(self, response: requests.Response) -> None:
         """Honour rate-limit headers, then raise for a failed status: retriable or fatal.
 
-        A server that says no requests remain holds every request to its host until the
-        reset (at most ``max_retry_wait``); a 403 that says so is a rate limit, retried.
+        A server that says no requests remain, or answers a retried status with
+        ``Retry-After``, holds every request to its host until then (at most
+        ``max_retry_wait``); a 403 that says no requests remain is a rate limit, retried.
         """
         status = response.status_code
         quota_wait = exhausted_wait(response.headers)
@@ -226,6 +227,10 @@ class HttpClient:
         if excerpt:
             message += f": {excerpt}"
         if status in self.policy.retry_on or (status == 403 and quota_wait is not None):
+            demanded = retry_after_seconds(response)
+            if demanded is not None:  # every thread calling this host waits, not just this one
+                self.limiter.pause_until(
+                    time.monotonic() + min(demanded, self.policy.max_retry_wait))
             raise RetriableStatusError(message, response)
         if 300 <= status < 400:
             message += f" (redirect to {SECRETS.redact(response.headers.get('Location', '?'))}"

@@ -25,7 +25,8 @@ from singer_sdk.streams.rest import HTTPRequest
 from rest_connector.config import did_you_mean
 from rest_connector.errors import ConfigError, ConnectorError
 from rest_connector.redact import SECRETS
-from tap_rest_api.records import PageReader, dig
+from tap_rest_api.pages_ahead import PagePlan
+from tap_rest_api.records import Page, PageReader, dig
 
 PAGINATION_TYPES = ("offset", "page", "cursor", "next_link", "link_header")
 WINDOWED_TYPES = ("offset", "page")
@@ -181,7 +182,7 @@ class GuardedPaginator(BaseAPIPaginator):
         target[self.settings.limit_param] = self.settings.page_size
 
 
-class _CountingPaginator(GuardedPaginator):
+class CountingPaginator(GuardedPaginator):
     """Shared by offset and page: stop on a short page, or go on until ``total_field``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -205,19 +206,43 @@ class _CountingPaginator(GuardedPaginator):
             )
         return count >= self.settings.page_size
 
+    def plan_ahead(self, page: Page) -> PagePlan | None:
+        """After the first page: the pages to request ahead, each the size the server actually
+        returned (servers cap page sizes); as many as ``total_field`` and ``max_pages`` leave,
+        or an open-ended plan without a total. None when nothing is left to plan."""
+        size = len(page.records)
+        count = None
+        total = dig(page.body, self.settings.total_field) if self.settings.total_field else None
+        if isinstance(total, int) and not isinstance(total, bool):
+            count = -(-(total - self.received) // size)
+        if self.settings.max_pages:
+            left = self.settings.max_pages - self._page_count
+            count = left if count is None else min(count, left)
+        if count is not None and count < 1:
+            return None
+        return PagePlan(first=self._value, step=self._step(size), size=size, count=count,
+                        first_number=page.number + 1)
 
-class OffsetPagination(_CountingPaginator, OffsetPaginator):
+    def _step(self, size: int) -> int:
+        """How far the token moves from one page to the next."""
+        return 1
+
+
+class OffsetPagination(CountingPaginator, OffsetPaginator):
     """``offset`` pagination: the offset advances by the records actually received."""
 
     def get_next(self, response: requests.Response) -> int | None:
         return self._value + len(self.reader.read(response).records)
+
+    def _step(self, size: int) -> int:
+        return size
 
     def update_request(self, request: HTTPRequest, token: Any) -> None:
         request.params[self.settings.offset_param] = token
         self._put_page_size(request)
 
 
-class PagePagination(_CountingPaginator, PageNumberPaginator):
+class PagePagination(CountingPaginator, PageNumberPaginator):
     """``page`` pagination: page numbers from ``start_page``."""
 
     def update_request(self, request: HTTPRequest, token: Any) -> None:

@@ -62,6 +62,7 @@ class Page:
     records: list[dict[str, Any]]
     empty_status: bool = False
     """The response's status is one of ``response.empty_on``: no records, no next page."""
+    received_at: datetime | None = None
 
 
 class PageReader:
@@ -90,12 +91,21 @@ class PageReader:
         """The page of ``response``, decoded once however often it is asked for."""
         if self._last is not None and self._last[0] is response:
             return self._last[1]
-        empty_status = response.status_code in self.empty_on
-        body = None if empty_status else decode_json(response)
+        return self.accept(response, self.decode(response, self.pages_read + 1))
+
+    def decode(self, response: requests.Response, number: int) -> Page:
+        """``response`` decoded as page ``number``, changing nothing here: safe in any thread
+        (pages read ahead are decoded by the thread that fetched them)."""
+        received_at = datetime.now(timezone.utc)
+        if response.status_code in self.empty_on:
+            return Page(number, None, [], empty_status=True, received_at=received_at)
+        body = decode_json(response)
+        return Page(number, body, self._records_in(body, number), received_at=received_at)
+
+    def accept(self, response: requests.Response, page: Page) -> Page:
+        """Make ``page`` (decoded from ``response``) the page read most recently."""
         self.pages_read += 1
-        self.last_received_at = datetime.now(timezone.utc)
-        records = [] if empty_status else self._records_in(body, self.pages_read)
-        page = Page(self.pages_read, body, records, empty_status)
+        self.last_received_at = page.received_at
         self._last = (response, page)
         return page
 

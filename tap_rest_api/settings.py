@@ -65,6 +65,12 @@ INCREMENTAL = th.Property(
     title="Incremental replication",
 )
 
+CONCURRENCY = th.Property(
+    "concurrency", th.IntegerType(minimum=1),
+    description="Most requests in flight at once (1: one at a time); offset and page "
+                "pagination read pages ahead, emitted in page order",
+)
+
 STREAM = th.ObjectType(
     th.Property("name", th.StringType, required=True, description="Stream name"),
     th.Property("url", th.StringType, required=True, description="Endpoint URL"),
@@ -88,6 +94,7 @@ STREAM = th.ObjectType(
     INCREMENTAL,
     TIMEOUT,
     MAX_RESPONSE_BYTES,
+    CONCURRENCY,
     th.Property("parent", th.StringType,
                 description="Stream whose records this one is requested for, once each, "
                             "filling {parent.<dot path>} placeholders"),
@@ -105,6 +112,7 @@ CONFIG_SCHEMA = forbid_unknown_keys(
         RATE_LIMIT,
         TIMEOUT,
         MAX_RESPONSE_BYTES,
+        CONCURRENCY,
         th.Property(
             "emit_activate_version_messages", th.BooleanType, default=True,
             title="Emit ACTIVATE_VERSION messages",
@@ -156,6 +164,8 @@ class StreamSettings:
     timeout: float = DEFAULT_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     parent_link: ParentLink | None = None
+    concurrency: int = 1
+    """Requests in flight at once: the stricter of the stream's and the tap's setting."""
 
     @classmethod
     def from_config(cls, config: dict[str, Any], index: int) -> StreamSettings:
@@ -186,6 +196,7 @@ class StreamSettings:
                 _first(stream, config, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
             ),
             parent_link=ParentLink.of(stream),
+            concurrency=_concurrency(stream, config, path),
         )
 
 
@@ -194,6 +205,20 @@ def _first(stream: dict[str, Any], config: dict[str, Any], key: str, default: An
         if source.get(key) is not None:
             return source[key]
     return default
+
+
+def _concurrency(stream: dict[str, Any], config: dict[str, Any], path: str) -> int:
+    """The stream's ``concurrency`` capped by the tap's: whichever is set, else 1."""
+    values = []
+    for where, source in ((f"{path}.concurrency", stream), ("concurrency", config)):
+        value = source.get("concurrency")
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            msg = f"{where}: expected an integer of at least 1, got {value!r}"
+            raise ConfigError(msg)
+        values.append(value)
+    return min(values, default=1)
 
 
 def check_unique_names(config: dict[str, Any]) -> None:

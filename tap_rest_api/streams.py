@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -23,7 +25,14 @@ from rest_connector.local_files import local_path
 from rest_connector.retry import RetryPolicy
 from rest_connector.stream_maps import passes_unchanged
 from tap_rest_api.inference import InferredSchema
-from tap_rest_api.pagination import GuardedPaginator, PageWindow, build_paginator
+from tap_rest_api.pages_ahead import Answer, PagesAhead
+from tap_rest_api.pagination import (
+    WINDOWED_TYPES,
+    CountingPaginator,
+    GuardedPaginator,
+    PageWindow,
+    build_paginator,
+)
 from tap_rest_api.parents import ParentLink
 from tap_rest_api.records import Page, PageReader
 from tap_rest_api.schema import DeclaredRecords, declared_schema
@@ -64,6 +73,7 @@ class RestApiStream(RESTStream):
             requests_per_second=(settings.rate_limit or {}).get("requests_per_second"),
             timeout=settings.timeout,
             max_response_bytes=settings.max_response_bytes,
+            connections=settings.concurrency,
         )
         self._requests_session = self.http.session
         self._auth = auth or NoAuth()
@@ -291,13 +301,114 @@ class RestApiStream(RESTStream):
 
         A status in ``response.empty_on`` is an empty last page instead.
         """
+        self._check_status(response)
+        self._reader.read(response)
+
+    def _check_status(self, response: requests.Response) -> None:
         if response.status_code in self.settings.empty_on:
             self.logger.info("Stream '%s': HTTP %d for %s is in response.empty_on: 0 records "
                              "from this request", self.name, response.status_code,
                              describe(response))
         else:
             self.http.check(response)
-        self._reader.read(response)
+
+    # -- pages ahead (offset and page pagination with concurrency above 1) -----------------
+
+    def request_records(self, context: dict | None) -> Iterable[dict]:
+        """Every record of every page, in page order; pages ahead when ``concurrency`` allows
+        (the first page alone, as when it is read to infer the schema or for a page window)."""
+        pagination = self.settings.pagination
+        if (self.settings.concurrency > 1 and pagination is not None
+                and pagination.type in WINDOWED_TYPES and not self._reading_ahead
+                and self.page_window is None):
+            return self._request_pages_ahead(context)
+        return super().request_records(context)
+
+    def _request_pages_ahead(self, context: dict | None) -> Iterator[dict]:
+        """The SDK's page loop, with each page taken from ``PagesAhead`` when it holds the
+        paginator's next token, else requested as usual. The first page plans the rest; a
+        page whose size contradicts the plan ends it: one request at a time from there on.
+        Records are written by this (the main) thread only, in page order."""
+        paginator = self.get_new_paginator()
+        send = self.request_decorator(self._request)
+        ahead: PagesAhead | None = None
+        with self.get_http_request_counter() as request_counter:
+            request_counter.with_context(context)
+            try:
+                while not paginator.finished:
+                    answer = self._take_ahead(ahead, paginator.current_value) if ahead else None
+                    if answer is not None:
+                        prepared, response, page = answer
+                        self._reader.accept(response, page)
+                    else:
+                        if ahead is not None:
+                            ahead = self._stop_ahead(ahead)
+                        prepared = self._prepare_request(context=context, page=paginator)
+                        response = send(prepared, context)
+                        page = self._reader.read(response)
+                    request_counter.increment()
+                    self.update_sync_costs(prepared, response, context)
+                    if not page.records:
+                        break  # as the SDK's loop: an empty page ends offset/page pagination
+                    yield from page.records
+                    paginator.advance(response)
+                    if paginator.finished:
+                        break
+                    if page.number == 1:
+                        ahead = self._start_ahead(paginator, page, context)
+                    elif ahead is not None and len(page.records) != ahead.plan.size:
+                        ahead = self._stop_ahead(ahead, page)
+            except BaseException:
+                if ahead is not None:
+                    ahead.close(wait_for_flight=False)
+                raise
+            if ahead is not None:
+                ahead.close(wait_for_flight=True)
+
+    def _start_ahead(
+        self, paginator: CountingPaginator, first: Page, context: dict | None
+    ) -> PagesAhead | None:
+        plan = paginator.plan_ahead(first)
+        if plan is None:
+            return None
+        return PagesAhead(plan, self.settings.concurrency,
+                          prepare=lambda token: self._prepare_page(context, token),
+                          fetch=partial(self._fetch_ahead, self._reader),
+                          name=f"{self.name}-pages")
+
+    def _stop_ahead(self, ahead: PagesAhead, page: Page | None = None) -> None:
+        """Fall back to one request at a time (the answers ahead are dropped, not used)."""
+        if page is not None:
+            self.logger.info(
+                "Stream '%s': page %d has %d records where %d were expected (the data changed "
+                "while reading?): reading one page at a time from here",
+                self.name, page.number, len(page.records), ahead.plan.size)
+        ahead.close(wait_for_flight=True)
+
+    def _take_ahead(self, ahead: PagesAhead, token: Any) -> Answer | None:
+        self._tap.message_writer.flush()  # what was read goes out before we wait
+        with self._tap.stop_gate.waiting():
+            return ahead.take(token)
+
+    def _prepare_page(self, context: dict | None, token: Any) -> requests.PreparedRequest:
+        """The request for the page at ``token``, as the SDK's loop prepares it (its private
+        ``_prepare_request`` reads only ``current_value`` from the paginator it is given)."""
+        return self._prepare_request(context=context, page=SimpleNamespace(current_value=token))
+
+    def _fetch_ahead(
+        self, reader: PageReader, prepared: requests.PreparedRequest, number: int
+    ) -> tuple[requests.Response, Page]:
+        """One page read ahead, in a worker thread: rate limit, retries, status, decoding
+        (an undecodable body is retried); nothing of the stream is changed."""
+
+        def once() -> tuple[requests.Response, Page]:
+            response = self.requests_session.send(
+                self.authenticator(prepared), timeout=self.timeout,
+                allow_redirects=self.allow_redirects)
+            self._check_status(response)
+            return response, reader.decode(response, number)
+
+        return self.http.retrying(once)()
 
     # -- records --------------------------------------------------------------------------
 
