@@ -17,6 +17,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._interval = 0.0
         self._next_start = 0.0
+        self._paused_until = 0.0
         self.tighten(requests_per_second)
 
     def tighten(self, requests_per_second: float | None) -> None:
@@ -26,20 +27,29 @@ class RateLimiter:
                 self._interval = max(self._interval, 1.0 / requests_per_second)
 
     def pause_until(self, monotonic_deadline: float) -> None:
-        """Hold every caller until ``monotonic_deadline`` (a ``time.monotonic()`` value)."""
+        """Hold every caller until ``monotonic_deadline`` (a ``time.monotonic()`` value),
+        callers already waiting for their turn included."""
         with self._lock:
+            self._paused_until = max(self._paused_until, monotonic_deadline)
             self._next_start = max(self._next_start, monotonic_deadline)
 
     def acquire(self) -> float:
-        """Block until a request may start; return the seconds waited."""
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next_start)
-            self._next_start = start + self._interval
-        waited = start - now
-        if waited > 0:
-            time.sleep(waited)
-        return waited
+        """Block until a request may start; return the seconds waited.
+
+        A caller whose turn a pause (begun while it waited) now covers takes a new turn after
+        the pause, still spaced from the others.
+        """
+        began = time.monotonic()
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                start = max(now, self._next_start, self._paused_until)
+                self._next_start = start + self._interval
+            if start > now:
+                time.sleep(start - now)
+            with self._lock:
+                if self._paused_until <= start:
+                    return time.monotonic() - began
 
 
 _registry: dict[str, RateLimiter] = {}
