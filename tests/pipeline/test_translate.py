@@ -90,6 +90,16 @@ def test_max_in_flight_of_a_rest_api_output_passes_through_and_is_checked(write_
                               "less than the minimum of 1")
 
 
+def test_concurrency_of_an_input_passes_through_and_is_checked(write_pipeline):
+    text = GOOD.replace("        root_key: results\n",
+                        "        root_key: results\n      concurrency: 8\n")
+    pipeline = translate(write_pipeline(text), env=ENV)
+    assert pipeline.tap.settings["streams"][0]["concurrency"] == 8
+    [problem] = problems(write_pipeline, text.replace("concurrency: 8", "concurrency: 0"))
+    assert "CONFIG.inputs.crm_customers.concurrency: 0 is less than the minimum of 1" in problem
+    assert problem.startswith("line ")
+
+
 def test_missing_required_setting(write_pipeline):
     text = GOOD.replace("      path: /tmp/out/customers\n", "")
     [problem] = problems(write_pipeline, text)
