@@ -6,8 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = (("tap.py",), ("target_rest_api.py",), ("target_rest_api.py", "--in-flight"),
-           ("target_delta.py",), ("main_job.py",), ("spark.py",))
+BENCHES = (("tap.py",), ("tap_concurrency.py",), ("target_rest_api.py",),
+           ("target_rest_api.py", "--in-flight"), ("target_delta.py",), ("main_job.py",),
+           ("spark.py",))
 
 if __name__ == "__main__":
     here = Path(__file__).parent

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,8 +35,14 @@ def _record(i: int) -> dict:
 
 def serve(total: int, port_file: str, latency: float = 0.0) -> None:
     """Serve ``total`` records under ``data`` (and ``meta.total``) with offset/limit, caching
-    each page's bytes; each answer waits ``latency`` seconds first, as a remote API would."""
+    each page's bytes; each answer waits ``latency`` seconds first, as a remote API would.
+
+    ``GET /_stats`` answers the requests served and the most that were open at once since the
+    last ``GET /_stats?reset=1``.
+    """
     cache: dict[tuple[int, int], bytes] = {}
+    stats = {"requests": 0, "open": 0, "peak_open": 0}
+    lock = threading.Lock()
 
     class Api(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -45,6 +52,24 @@ def serve(total: int, port_file: str, latency: float = 0.0) -> None:
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_GET(self) -> None:
+            if self.path.startswith("/_stats"):
+                with lock:
+                    body = json.dumps(stats).encode()
+                    if "reset=1" in self.path:
+                        stats.update(requests=0, peak_open=0)
+                self._send(body)
+                return
+            with lock:
+                stats["requests"] += 1
+                stats["open"] += 1
+                stats["peak_open"] = max(stats["peak_open"], stats["open"])
+            try:
+                self._send(self._page())
+            finally:
+                with lock:
+                    stats["open"] -= 1
+
+        def _page(self) -> bytes:
             time.sleep(latency)
             query = parse_qs(urlsplit(self.path).query)
             offset, limit = int(query["offset"][0]), int(query["limit"][0])
@@ -55,6 +80,9 @@ def serve(total: int, port_file: str, latency: float = 0.0) -> None:
                     cache.clear()
                 rows = [_record(i) for i in range(offset, min(offset + limit, total))]
                 body = cache[key] = json.dumps({"data": rows, "meta": {"total": total}}).encode()
+            return body
+
+        def _send(self, body: bytes) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
