@@ -85,6 +85,21 @@ def test_a_short_page_in_the_middle_falls_back_to_one_request_at_a_time(
     assert len(after) == 2
 
 
+def test_max_pages_a_declared_schema_and_a_broken_body_ahead(tap: Callable[..., TapRun]) -> None:
+    api = PagesApi(total=1000, truncated_at=200, max_delay=0.02)
+    with api.serving() as url:
+        run = tap(_config(url, {**PAGINATION["offset"], "max_pages": 4}, concurrency=8,
+                          schema=[{"name": "id", "type": "integer"},
+                                  {"name": "updated", "type": "string"}]))
+    assert run.returncode == 0, run.stderr
+    assert _ids(run) == list(range(400))
+    assert {type(record["updated"]) for record in run.records()} == {str}
+    assert "stopped at pagination.max_pages = 4" in run.stderr
+    # The cut-off body was requested again (retried in its worker); no page beyond the 4th.
+    assert sorted(api.paths()) == sorted(
+        [f"/items?offset={offset}&limit=100" for offset in (0, 100, 200, 200, 300)])
+
+
 def test_concurrency_1_sends_exactly_the_requests_of_no_setting(
         tap: Callable[..., TapRun]) -> None:
     requested = []
