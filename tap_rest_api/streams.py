@@ -373,7 +373,7 @@ class RestApiStream(RESTStream):
             return None
         return PagesAhead(plan, self.settings.concurrency,
                           prepare=lambda token: self._prepare_page(context, token),
-                          fetch=partial(self._fetch_ahead, self._reader),
+                          fetch=partial(self._fetch_ahead, self._reader, context),
                           name=f"{self.name}-pages")
 
     def _stop_ahead(self, ahead: PagesAhead, page: Page | None = None) -> None:
@@ -396,15 +396,20 @@ class RestApiStream(RESTStream):
         return self._prepare_request(context=context, page=SimpleNamespace(current_value=token))
 
     def _fetch_ahead(
-        self, reader: PageReader, prepared: requests.PreparedRequest, number: int
+        self, reader: PageReader, context: dict | None, prepared: requests.PreparedRequest,
+        number: int,
     ) -> tuple[requests.Response, Page]:
         """One page read ahead, in a worker thread: rate limit, retries, status, decoding
-        (an undecodable body is retried); nothing of the stream is changed."""
+        (an undecodable body is retried); nothing of the stream is changed. Each try logs
+        the SDK's request metric, as its ``_request`` does (the pipeline counts pages by it)."""
 
         def once() -> tuple[requests.Response, Page]:
             response = self.requests_session.send(
                 self.authenticator(prepared), timeout=self.timeout,
                 allow_redirects=self.allow_redirects)
+            self._write_request_duration_log(
+                endpoint=self.path, response=response, context=context,
+                extra_tags={"url": prepared.path_url} if self._LOG_REQUEST_METRIC_URLS else None)
             self._check_status(response)
             return response, reader.decode(response, number)
 

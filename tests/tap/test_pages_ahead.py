@@ -46,6 +46,7 @@ def test_pages_come_out_in_order_when_answers_do_not(tap: Callable[..., TapRun],
     assert 1 < api.peak_open <= 8
     requested = api.paths()
     assert len(set(requested)) == len(requested), "a page was requested twice"
+    assert run.stderr.count('"http_request_duration"') == len(requested)  # pipeline progress
     if with_total:
         assert len(requested) == 21  # exactly the pages holding records
     else:  # ahead up to the short last page, then at most 7 answers beyond it, discarded
