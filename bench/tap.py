@@ -20,6 +20,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import IO
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -122,17 +123,20 @@ def plain_loop(url: str, page_size: int) -> int:
                 return count
 
 
-def run_tap(url: str, page_size: int) -> tuple[float, int]:
-    """Seconds and peak RSS (KiB) of one tap run reading every record."""
-    config = {"streams": [{"name": "customers", "url": url,
-                           "pagination": {"type": "offset", "page_size": page_size},
-                           "response": {"root_key": "data"}}]}
+def run_tap(url: str, page_size: int, settings: dict | None = None,
+            output: IO[bytes] | None = None) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of one tap run reading every record; ``settings`` are added
+    to the stream's (``pagination`` merged), its output goes to ``output`` or /dev/null."""
+    settings = dict(settings or {})
+    pagination = {"type": "offset", "page_size": page_size, **settings.pop("pagination", {})}
+    config = {"streams": [{"name": "customers", "url": url, "pagination": pagination,
+                           "response": {"root_key": "data"}, **settings}]}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(config, handle)
     started = time.perf_counter()
     with open(os.devnull, "wb") as sink:
         proc = subprocess.Popen([str(BIN / "tap-rest-api"), "--config", handle.name],
-                                stdout=sink, stderr=subprocess.DEVNULL)
+                                stdout=output or sink, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if status != 0:

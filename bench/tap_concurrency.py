@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import tempfile
 import time
 
 import requests
-from tap import BIN, plain_loop, start_server
+from tap import plain_loop, run_tap, start_server
 
 
 def server_stats(url: str, *, reset: bool = False) -> dict:
@@ -29,26 +27,16 @@ def server_stats(url: str, *, reset: bool = False) -> dict:
     return requests.get(stats_url, timeout=10).json()
 
 
-def run_tap(url: str, page_size: int, concurrency: int) -> tuple[float, int, list[int]]:
+def run_concurrent_tap(url: str, page_size: int, concurrency: int,
+                       ) -> tuple[float, int, list[int]]:
     """Seconds, peak RSS (KiB) and the record ids, in output order, of one tap run."""
-    config = {"streams": [{"name": "customers", "url": url, "concurrency": concurrency,
-                           "pagination": {"type": "offset", "page_size": page_size,
-                                          "total_field": "meta.total"},
-                           "response": {"root_key": "data"}}]}
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(config, handle)
+    settings = {"concurrency": concurrency, "pagination": {"total_field": "meta.total"}}
     with tempfile.TemporaryFile() as output:
-        started = time.perf_counter()
-        proc = subprocess.Popen([str(BIN / "tap-rest-api"), "--config", handle.name],
-                                stdout=output, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - started
-        if status != 0:
-            raise SystemExit(f"tap failed with status {status}")
+        seconds, rss = run_tap(url, page_size, settings, output)
         output.seek(0)
         ids = [message["record"]["id"] for message in map(json.loads, output)
                if message["type"] == "RECORD"]
-    return elapsed, usage.ru_maxrss, ids
+    return seconds, rss, ids
 
 
 def main() -> None:
@@ -65,7 +53,7 @@ def main() -> None:
         count = plain_loop(url, args.page_size)
         loop_rate = count / (time.perf_counter() - started)
         server_stats(url, reset=True)
-        seconds, rss, ids = run_tap(url, args.page_size, args.concurrency)
+        seconds, rss, ids = run_concurrent_tap(url, args.page_size, args.concurrency)
         stats = server_stats(url)
     finally:
         proc.terminate()

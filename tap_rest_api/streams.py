@@ -341,8 +341,9 @@ class RestApiStream(RESTStream):
                         prepared, response, page = answer
                         self._reader.accept(response, page)
                     else:
-                        if ahead is not None:
-                            ahead = self._stop_ahead(ahead)
+                        if ahead is not None:  # the plan no longer holds
+                            self._stop_ahead(ahead)
+                            ahead = None
                         prepared = self._prepare_request(context=context, page=paginator)
                         response = send(prepared, context)
                         page = self._reader.read(response)
@@ -357,7 +358,8 @@ class RestApiStream(RESTStream):
                     if page.number == 1:
                         ahead = self._start_ahead(paginator, page, context)
                     elif ahead is not None and len(page.records) != ahead.plan.size:
-                        ahead = self._stop_ahead(ahead, page)
+                        self._stop_ahead(ahead, page)
+                        ahead = None
             except BaseException:
                 if ahead is not None:
                     ahead.close(wait_for_flight=False)

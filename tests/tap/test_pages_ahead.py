@@ -150,8 +150,9 @@ def test_a_failing_page_stops_the_stream_as_one_request_at_a_time_does(
     assert [m["type"] for m in ahead.messages] == [m["type"] for m in sequential.messages]
 
 
-@pytest.mark.parametrize(("signum", "expected_code"), [(signal.SIGTERM, 143)])
-def test_sigterm_with_requests_in_flight(tmp_path: Path, signum: int,
+@pytest.mark.parametrize(("signum", "expected_code"), [(signal.SIGTERM, 143),
+                                                        (signal.SIGINT, 130)])
+def test_a_stop_signal_with_requests_in_flight(tmp_path: Path, signum: int,
                                          expected_code: int) -> None:
     api = PagesApi(total=2000, stall_from=300)
     with api.serving() as url:
