@@ -123,9 +123,10 @@ def test_the_rate_limit_holds_across_threads(tap: Callable[..., TapRun]) -> None
     assert run.returncode == 0, run.stderr
     assert _ids(run) == list(range(1600))
     arrivals = [at for at, _ in api.requests]
-    # Loose bounds for a busy machine: no one-second window holds more than 10 (+1) requests.
+    # Loose bounds for a busy machine: no one-second window holds more than 10 (+2 for thread
+    # scheduling) requests; a limiter per thread would let through 8 times as many.
     for index, start in enumerate(arrivals):
-        assert sum(1 for at in arrivals[index:] if at < start + 1.0) <= 11
+        assert sum(1 for at in arrivals[index:] if at < start + 1.0) <= 12
     # The 429's Retry-After (1 s) held every thread, not only the one that got it.
     refused = next(at for at, path in api.requests if "offset=800" in path)
     assert not [at for at in arrivals if refused + 0.25 < at < refused + 0.8]
