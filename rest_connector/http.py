@@ -207,9 +207,10 @@ class HttpClient:
     def check(self, response: requests.Response) -> None:
         """Honour rate-limit headers, then raise for a failed status: retriable or fatal.
 
-        A server that says no requests remain, or answers a retried status with
-        ``Retry-After``, holds every request to its host until then (at most
-        ``max_retry_wait``); a 403 that says no requests remain is a rate limit, retried.
+        A server that says no requests remain holds every request to its host until the
+        reset (at most ``max_retry_wait``), and so does a ``Retry-After`` on a retried status
+        (one the policy will wait for); a 403 that says no requests remain is a rate limit,
+        retried.
         """
         status = response.status_code
         quota_wait = exhausted_wait(response.headers)
@@ -228,9 +229,10 @@ class HttpClient:
             message += f": {excerpt}"
         if status in self.policy.retry_on or (status == 403 and quota_wait is not None):
             demanded = retry_after_seconds(response)
-            if demanded is not None:  # every thread calling this host waits, not just this one
-                self.limiter.pause_until(
-                    time.monotonic() + min(demanded, self.policy.max_retry_wait))
+            if demanded is not None and demanded <= self.policy.max_retry_wait:
+                # Every thread calling this host waits, not just the one retrying (a longer
+                # wait is not retried at all: the policy fails the request instead).
+                self.limiter.pause_until(time.monotonic() + demanded)
             raise RetriableStatusError(message, response)
         if 300 <= status < 400:
             message += f" (redirect to {SECRETS.redact(response.headers.get('Location', '?'))}"
