@@ -59,7 +59,10 @@ def child_records(chain: list[RestApiStream], parents: Iterable[ParentValues],
         records = conformers[first.name](_with_included(first.request_records(context),
                                                         included))
         if rest:
-            yield from child_records(rest, (taken_from(rest[0], r) for r in records),
-                                     conformers)
+            # The SDK hands a record to its children with its state partition's keys (an
+            # incremental stream's placeholder values) added where the record lacks them.
+            partition = {key: context[key] for key in first.state_partitioning_keys or ()}
+            yield from child_records(
+                rest, (taken_from(rest[0], {**partition, **r}) for r in records), conformers)
         else:
             yield from records

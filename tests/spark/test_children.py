@@ -13,6 +13,7 @@ from pytest_httpserver import HTTPServer
 from rest_connector.arrow.convert import record_batch
 from rest_connector.arrow.schema import stream_layout
 from spark_rest_api.partitions import ParentSlice, plan
+from spark_rest_api.reader import records_of
 from spark_rest_api.streams import open_stream
 from spark_rest_api.types import singer_schema_of
 from tests.conftest import CANARY_TOKEN, assert_no_canary, run_plugin, singer_messages
@@ -116,6 +117,27 @@ def test_parents_are_read_once_and_sliced_contiguously_with_the_rate_shared(api,
     assert [path for path, _ in api.requests] == ["/orgs/acme/repos"] * 2  # its two pages
     assert plan(open_stream(settings, "issues"), wanted=8, parallelism=2)[2].parents[0][1] == {
         "_repos_id": 3, "_repos_owner_login": "acme-labs"}  # at most one slice per parent
+
+
+def test_incremental_intermediate_hands_its_partition_keys_down_as_the_tap(
+        api, httpserver, tmp_path):
+    settings = repos_and_issues(httpserver, declared=False)
+    issues = settings["streams"][1]
+    issues["include_from_parent"] = ["owner.login"]  # _repos_name: a state partition key only
+    issues["incremental"] = {"replication_key": "updated_at", "param": "since"}
+    settings["streams"].append({"name": "comments", "url": httpserver.url_for(COMMENTS_PATH),
+                                "auth": AUTH, "parent": "issues",
+                                "include_from_parent": ["number"],
+                                "schema": [{"name": "id", "type": "integer"},
+                                           {"name": "_issues_number", "type": "integer"}]})
+    driver = open_stream(settings, "comments")
+    schema = driver.schema
+    records = []
+    for partition in plan(driver, wanted=3, parallelism=3):
+        task = open_stream(settings, "comments", schema=schema, alone=True)
+        records += records_of(task, partition, schema)
+    assert records == tap_output(settings, "comments", tmp_path)[1]
+    assert [r["_issues_number"] for r in records] == [1, 1, 3, 7]
 
 
 def test_parent_record_without_a_placeholder_field_fails_with_the_taps_message(
