@@ -12,6 +12,7 @@ from pytest_httpserver import HTTPServer
 
 from rest_connector.arrow.convert import record_batch
 from rest_connector.arrow.schema import stream_layout
+from spark_rest_api.errors import task_failure
 from spark_rest_api.partitions import ParentSlice, plan
 from spark_rest_api.reader import records_of
 from spark_rest_api.streams import open_stream
@@ -150,5 +151,7 @@ def test_parent_record_without_a_placeholder_field_fails_with_the_taps_message(
     message = str(failure.value)
     assert ("stream 'issues': placeholder {parent.name} has no value (missing or null) in the "
             "record id=9 of parent stream 'repos'") in message
+    assert task_failure(message).startswith(  # what `run --engine spark` reports
+        "planning the partitions of stream 'issues': stream 'issues': placeholder {parent.name}")
     assert fake.paths() == []  # refused while planning, before any child request
     assert_no_canary(message, spark_log.since(mark))
