@@ -120,6 +120,16 @@ def test_parents_are_read_once_and_sliced_contiguously_with_the_rate_shared(api,
         "_repos_id": 3, "_repos_owner_login": "acme-labs"}  # at most one slice per parent
 
 
+def test_a_child_of_a_parent_without_records_reads_one_empty_slice(httpserver):
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(FakeApi(repos=[]))
+    settings = repos_and_issues(httpserver)
+    [partition] = plan(open_stream(settings, "issues"), wanted=3, parallelism=2)
+    assert partition == ParentSlice(0, None, ())
+    task = open_stream(settings, "issues", alone=True)
+    assert list(records_of(task, partition, task.schema)) == []
+    assert [request.path for request, _ in httpserver.log] == ["/orgs/acme/repos"]
+
+
 def test_incremental_intermediate_hands_its_partition_keys_down_as_the_tap(
         api, httpserver, tmp_path):
     settings = repos_and_issues(httpserver, declared=False)
