@@ -4,8 +4,14 @@ Both run as processes against the same local sink server (a third process), end 
 (interpreter start and reading the input included). Prints records/s of each, their ratio,
 and the target's peak RSS at growing input sizes.
 
+``--in-flight`` measures batches in flight instead: a sink that takes 50 ms to answer each
+request (many at once), 20,000 records in batches of 100; target-rest-api with
+``max_in_flight: 8`` against itself with 1 and against the plain sequential loop, with the
+most requests the sink saw at once.
+
     .venv/bin/python bench/target_rest_api.py            # 100k records; RSS at 10k and 100k
     .venv/bin/python bench/target_rest_api.py --full     # also RSS at 1M records
+    .venv/bin/python bench/target_rest_api.py --in-flight
 """
 
 from __future__ import annotations
@@ -39,22 +45,38 @@ SCHEMA = {
 }
 
 
+IN_FLIGHT_RECORDS = 20_000
+LATENCY = 0.05
+"""Seconds the sink takes to answer each request with ``--in-flight``."""
+
+
 class _Sink(BaseHTTPRequestHandler):
+    """Counts the records posted and the most requests being answered at once."""
+
     protocol_version = "HTTP/1.1"
+    latency = 0.0
     records = 0
+    in_flight = 0
+    peak = 0
     lock = threading.Lock()
 
     def do_POST(self) -> None:
+        sink = type(self)
         body = self.rfile.read(int(self.headers["Content-Length"]))
         with self.lock:
-            type(self).records += body.count(b'"id":')
+            sink.in_flight += 1
+            sink.peak = max(sink.peak, sink.in_flight)
+        time.sleep(self.latency)
+        with self.lock:
+            sink.in_flight -= 1
+            sink.records += body.count(b'"id":')
         self._reply(b"")
 
     def do_GET(self) -> None:
-        self._reply(str(type(self).records).encode())
+        self._reply(json.dumps({"records": type(self).records, "peak": type(self).peak}).encode())
 
     def do_DELETE(self) -> None:
-        type(self).records = 0
+        type(self).records = type(self).peak = 0
         self._reply(b"")
 
     def _reply(self, body: bytes) -> None:
@@ -67,8 +89,10 @@ class _Sink(BaseHTTPRequestHandler):
         """Quiet."""
 
 
-def serve(port_file: str) -> None:
+def serve(port_file: str, latency: float) -> None:
     """Run the sink server; write its port to ``port_file``."""
+    _Sink.latency = latency
+    ThreadingHTTPServer.request_queue_size = 64
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
     Path(port_file).write_text(str(server.server_port))
     server.serve_forever()
@@ -120,10 +144,47 @@ def timed(command: list[str], stdin_path: Path) -> tuple[float, float, int]:
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
 
 
-def sink_records(url: str, reset: bool = False) -> int:
+def sink_counts(url: str, reset: bool = False) -> dict[str, int]:
+    """Records received and the most requests at once since the last reset."""
     request = urllib.request.Request(url, method="DELETE" if reset else "GET")
     with urllib.request.urlopen(request) as response:
-        return int(response.read() or 0)
+        return json.loads(response.read() or b"{}")
+
+
+def sink_records(url: str, reset: bool = False) -> int:
+    return sink_counts(url, reset).get("records", 0)
+
+
+def in_flight(work: Path, url: str, rounds: int) -> None:
+    """max_in_flight 8 vs 1 vs the plain sequential loop, against a sink with latency."""
+    n = IN_FLIGHT_RECORDS
+    data = work / f"input-{n}.jsonl"
+    write_input(data, n)
+    commands = {"plain sequential loop": [sys.executable, __file__, "--baseline", url, str(data)]}
+    for size in (8, 1):
+        config = work / f"target-{size}.json"
+        config.write_text(json.dumps({"url": url, "batch_size": BATCH, "max_in_flight": size}))
+        commands[f"max_in_flight {size}"] = [str(BIN / "target-rest-api"), "--config",
+                                             str(config)]
+    runs: dict[str, list[tuple[float, int, int]]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, command in commands.items():
+            sink_counts(url, reset=True)
+            wall, _, rss = timed(command, data)
+            counts = sink_counts(url)
+            assert counts["records"] == n, f"{name}: the sink did not receive every record"
+            runs[name].append((wall, rss, counts["peak"]))
+    print(f"{n:,} records in batches of {BATCH} ({n // BATCH} requests), sink latency "
+          f"{LATENCY * 1000:.0f} ms per request; whole processes; median of {rounds} runs")
+    print(f"{'':22}{'records/s':>10} {'wall s':>7} {'peak RSS':>9} {'max at once':>12}")
+    walls = {name: median(run[0] for run in results) for name, results in runs.items()}
+    for name, results in runs.items():
+        print(f"{name:22}{n / walls[name]:>10,.0f} {walls[name]:>7.2f} "
+              f"{max(run[1] for run in results):>6} MB {max(run[2] for run in results):>12}")
+    fast = walls["max_in_flight 8"]
+    print(f"max_in_flight 8 is {walls['plain sequential loop'] / fast:.1f}x the plain "
+          f"sequential loop and {walls['max_in_flight 1'] / fast:.1f}x max_in_flight 1 "
+          "(goal >= 4x)")
 
 
 def main() -> None:
@@ -131,21 +192,28 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--full", action="store_true", help="also measure RSS at 1M records")
     parser.add_argument("--rounds", type=int, default=5, help="runs of each, alternating")
+    parser.add_argument("--in-flight", action="store_true",
+                        help="batches in flight against a sink with 50 ms latency instead")
     parser.add_argument("--serve", metavar="PORT_FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--latency", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--baseline", nargs=2, metavar=("URL", "INPUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        return serve(args.serve)
+        return serve(args.serve, args.latency)
     if args.baseline:
         return baseline(*args.baseline)
 
     work = Path(tempfile.mkdtemp(prefix="bench-target-rest-api-"))
     port_file = work / "port"
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file)])
+    latency = LATENCY if args.in_flight else 0.0
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file),
+                               "--latency", str(latency)])
     try:
         while not port_file.exists() or not port_file.read_text():
             time.sleep(0.05)
         url = f"http://127.0.0.1:{port_file.read_text()}/in"
+        if args.in_flight:
+            return in_flight(work, url, min(args.rounds, 3))
         config = work / "target.json"
         config.write_text(json.dumps({"url": url, "batch_size": BATCH}))
         target = [str(BIN / "target-rest-api"), "--config", str(config)]

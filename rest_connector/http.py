@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 from requests.utils import resolve_proxies
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
@@ -193,8 +194,12 @@ class HttpClient:
         timeout: float = DEFAULT_TIMEOUT,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         follow_redirects: bool = True,
+        connections: int = DEFAULT_POOLSIZE,
     ) -> None:
         self.session = ConnectorSession(auth, timeout, max_response_bytes)
+        if connections > DEFAULT_POOLSIZE:  # threads beyond the pool would drop connections
+            for prefix in ("https://", "http://"):
+                self.session.mount(prefix, HTTPAdapter(pool_maxsize=connections))
         self.policy = policy or RetryPolicy()
         self.limiter: RateLimiter = limiter_for(urlsplit(url).netloc, requests_per_second)
         self.follow_redirects = follow_redirects

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink
@@ -19,7 +19,8 @@ DEFAULT_BATCH_SIZE = 100
 
 
 class RestApiSink(BatchSink):
-    """One stream's records, sent in arrival order, ``batch_size`` per request.
+    """One stream's records, ``batch_size`` per request, through the target's delivery window
+    (in arrival order with ``max_in_flight`` 1).
 
     Records are checked a batch at a time, just before the batch is sent (see
     ``validation``), not one by one as the SDK would: the SDK's per-record checks are
@@ -74,8 +75,9 @@ class RestApiSink(BatchSink):
 
     def process_batch(self, context: dict[str, Any]) -> None:
         """Check the buffered records (and those of a BATCH message's file, which the SDK
-        hands over whole in ``context``), then send them ``batch_size`` per request; return
-        once each request is delivered or dead-lettered (split only if the server says 413).
+        hands over whole in ``context``), then hand them ``batch_size`` per request to the
+        target's delivery window, which delivers or dead-letters each (split only if the server
+        says 413); with ``max_in_flight`` 1 that is done before this returns.
         """
         records, self._records = self._records, []
         records.extend(context.get("records", ()))
@@ -86,4 +88,5 @@ class RestApiSink(BatchSink):
             chunk = records[start : start + self.max_size]
             first = self._target.claim_positions(self.stream_name, len(chunk))
             self.checks.apply(chunk, first)
-            self.delivery.deliver(Batch(self.stream_name, first, chunk))
+            batch = Batch(self.stream_name, first, chunk)
+            self._target.deliveries.submit(partial(self.delivery.deliver, batch))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +24,7 @@ from rest_connector.stream_maps import passes_unchanged
 from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_rest_api.dead_letter import DeadLetterFile
 from target_rest_api.delivery import StreamDelivery
+from target_rest_api.in_flight import DeliveryWindow
 from target_rest_api.sinks import DEFAULT_BATCH_SIZE, RestApiSink
 
 METHODS = ("POST", "PUT", "PATCH")
@@ -41,6 +42,10 @@ def _settings_schema() -> dict:
         settings.AUTH,
         th.Property("batch_size", th.IntegerType(minimum=1), default=DEFAULT_BATCH_SIZE,
                     title="Batch size", description="Records per request"),
+        th.Property("max_in_flight", th.IntegerType(minimum=1), default=1,
+                    title="Batches in flight",
+                    description="Batches being sent at once, all streams together; above 1 "
+                                "they may reach the API out of order"),
         settings.RATE_LIMIT,
         settings.TIMEOUT,
         settings.MAX_RESPONSE_BYTES,
@@ -67,6 +72,11 @@ def stream_url(template: str, stream_name: str) -> str:
     return template.replace("{stream}", quote(stream_name, safe=""))
 
 
+def max_in_flight(config: Mapping[str, Any]) -> int:
+    """Batches sent at once: the ``max_in_flight`` setting."""
+    return int(config.get("max_in_flight") or 1)
+
+
 def http_client_for(config: Mapping[str, Any]) -> HttpClient:
     """The client for checked settings: auth for the URL's origin, retries, rate limit; no
     redirects (requests would turn a POST into a GET). Raises ``ConfigError`` for bad auth."""
@@ -82,6 +92,7 @@ def http_client_for(config: Mapping[str, Any]) -> HttpClient:
         timeout=timeout,
         max_response_bytes=int(config.get("max_response_bytes") or DEFAULT_MAX_RESPONSE_BYTES),
         follow_redirects=False,
+        connections=max_in_flight(config),
     )
 
 
@@ -121,6 +132,7 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
             else None
         )
         self.http_client = self._http_client()
+        self.deliveries = DeliveryWindow(max_in_flight(self.config), self._emit_state)
         self._positions: dict[str, int] = {}
         self._positions_lock = threading.Lock()
         self._last_state_written: dict | None = None
@@ -201,11 +213,24 @@ class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
             self._write_state_message(self._latest_state)
 
     def _write_state_message(self, state: dict) -> None:
-        """Write a STATE not written already (every batch before it is delivered by now)."""
+        """Pass a STATE on once every batch submitted before it is acknowledged or
+        dead-lettered (at once with ``max_in_flight`` 1: they are by now)."""
+        self.deliveries.offer_state(state)
+
+    def _emit_state(self, state: dict) -> None:
+        """Write a STATE not written already (the delivery window calls it, one at a time)."""
         if state == self._last_state_written:
             return
         super()._write_state_message(state)
         self._last_state_written = state
+
+    def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
+        """As the SDK's, then wait for the batches in flight: a full drain (end of input, a
+        stop signal, the SDK's record-age limit) ends with every batch delivered, and the
+        first failure raised before ``drain_all`` writes STATE."""
+        # Private SDK hook: drain_all, which is final, calls it just before writing STATE.
+        super()._drain_all(sink_list, parallelism)
+        self.deliveries.wait()
 
     def process_endofpipe(self) -> None:
         """Deliver what is buffered, then report any dead-lettered records."""

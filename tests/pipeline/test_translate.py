@@ -81,6 +81,15 @@ def test_unknown_key_in_an_output_with_hint(write_pipeline):
                               "setting — did you mean 'batch_size'?")
 
 
+def test_max_in_flight_of_a_rest_api_output_passes_through_and_is_checked(write_pipeline):
+    text = GOOD.replace("      batch_size: 100", "      batch_size: 100\n      max_in_flight: 8")
+    pipeline = translate(write_pipeline(text), env=ENV)
+    assert pipeline.targets[1].settings["max_in_flight"] == 8
+    [problem] = problems(write_pipeline, text.replace("max_in_flight: 8", "max_in_flight: 0"))
+    assert problem.startswith("line 32: CONFIG.outputs.predictions_api.max_in_flight: 0 is "
+                              "less than the minimum of 1")
+
+
 def test_missing_required_setting(write_pipeline):
     text = GOOD.replace("      path: /tmp/out/customers\n", "")
     [problem] = problems(write_pipeline, text)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from tests.conftest import RunningPlugin
 
 SCHEMA = {
     "type": "object",
@@ -50,6 +54,9 @@ class SinkServer:
         self.default: Callable[[Received], Response] = lambda _: Response(status=200)
         self._script: list[Response | Callable[[Received], Response]] = []
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self.peak_in_flight = 0
+        """The most requests being answered at once (more than 1 only on a threaded server)."""
         server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
     def url(self, path: str = "/in/{stream}") -> str:
@@ -65,7 +72,14 @@ class SinkServer:
         with self._lock:
             self.received.append(got)
             answer = self._script.pop(0) if self._script else self.default
-        return answer(got) if callable(answer) and not isinstance(answer, Response) else answer
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        try:
+            return (answer(got) if callable(answer) and not isinstance(answer, Response)
+                    else answer)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def batches(self, path: str | None = None) -> list[list[dict]]:
         """Bodies (JSON arrays) of the requests, optionally only those sent to ``path``."""
@@ -78,6 +92,18 @@ class SinkServer:
 @pytest.fixture
 def sink(httpserver: HTTPServer) -> SinkServer:
     return SinkServer(httpserver)
+
+
+@pytest.fixture
+def threaded_sink() -> Iterator[SinkServer]:
+    """A sink server answering each request in its own thread, for batches in flight."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    try:
+        yield SinkServer(server)
+    finally:
+        server.clear()
+        server.stop()
 
 
 def schema_line(stream: str, schema: dict | None = None) -> str:
@@ -99,3 +125,20 @@ def singer_input(stream: str, ids: Iterable[int], state: dict | None = None) -> 
     if state is not None:
         lines.append(state_line(state))
     return "\n".join(lines) + "\n"
+
+
+class RunningTarget(RunningPlugin):
+    """target-rest-api as a child process fed through a pipe, for signal and timing tests."""
+
+    def __init__(self, config: dict, tmp_path: Path) -> None:
+        super().__init__("target-rest-api", config, tmp_path)
+
+    def write(self, *lines: str) -> None:  # type: ignore[override]
+        super().write("\n".join(lines) + "\n")
+
+    def read_state(self) -> dict:
+        """Block until the target writes its next line (a STATE) and return its value."""
+        return json.loads(self.read_line())
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        self.send_signal(signum)

@@ -16,6 +16,8 @@ from tests.target_rest_api.conftest import SinkServer, singer_input
         ({"batch_sise": 3}, "batch_sise: unknown setting — did you mean 'batch_size'?"),
         ({"batch_size_rows": 3}, "batch_size_rows: unknown setting — did you mean 'batch_size'?"),
         ({"batch_size": 0}, "batch_size: 0 is less than the minimum of 1"),
+        ({"max_in_flight": 0}, "max_in_flight: 0 is less than the minimum of 1"),
+        ({"max_in_flight": "8"}, "max_in_flight: expected integer, got string"),
         ({"method": "GET"}, "method: 'GET' is not one of POST, PUT, PATCH"),
         ({"on_failure": "dead_leter"}, "did you mean 'dead_letter'?"),
         ({"on_failure": "dead_letter"}, "dead_letter_path: required setting is missing"),
@@ -53,5 +55,5 @@ def test_about_lists_the_settings(tmp_path: Path):
 
     assert result.returncode == 0
     for name in ("url", "batch_size", "wrap_key", "on_failure", "dead_letter_path",
-                 "drain_deadline", "rate_limit", "auth"):
+                 "drain_deadline", "rate_limit", "auth", "max_in_flight"):
         assert f'"{name}"' in result.stdout.decode()

@@ -5,7 +5,6 @@ These exercise ``rest_connector.target_shutdown`` through a real target process.
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import time
@@ -14,28 +13,17 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from tests.conftest import CANARY_TOKEN, RunningPlugin, assert_drain_gave_up
-from tests.target_rest_api.conftest import SinkServer, record_line, schema_line, state_line
+from tests.conftest import CANARY_TOKEN, assert_drain_gave_up
+from tests.target_rest_api.conftest import (
+    RunningTarget,
+    SinkServer,
+    record_line,
+    schema_line,
+    state_line,
+)
 
 SETTLE = 1.0
 """Seconds for the target to read what was written and block on stdin again."""
-
-
-class RunningTarget(RunningPlugin):
-    """target-rest-api as a child process fed through a pipe, for signal tests."""
-
-    def __init__(self, config: dict, tmp_path: Path) -> None:
-        super().__init__("target-rest-api", config, tmp_path)
-
-    def write(self, *lines: str) -> None:  # type: ignore[override]
-        super().write("\n".join(lines) + "\n")
-
-    def read_state(self) -> dict:
-        """Block until the target writes its next line (a STATE) and return its value."""
-        return json.loads(self.read_line())
-
-    def stop(self, signum: int = signal.SIGTERM) -> None:
-        self.send_signal(signum)
 
 
 def _config(sink: SinkServer, **extra: object) -> dict:
