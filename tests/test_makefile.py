@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,8 +11,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def planned(target: str, venv: Path) -> list[str]:
     """The commands ``make <target>`` would run for a fresh virtualenv (``make -n``)."""
-    done = subprocess.run(["make", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
+    # Run from ``make test`` itself, a nested make would inherit MAKEFLAGS/MAKELEVEL and print
+    # "Entering/Leaving directory" lines: this make starts afresh.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    done = subprocess.run(["make", "--no-print-directory", "-n", target, f"VENV={venv}"],
+                          cwd=ROOT, capture_output=True, text=True, check=True, env=env)
     return done.stdout.splitlines()
 
 

@@ -1,0 +1,69 @@
+"""Every private singer-sdk hook the plugins override or call, checked against the installed SDK.
+
+The plugins lean on a few private singer-sdk methods (the hot per-record paths, ACTIVATE_VERSION,
+batch files, signals); each use is commented where it is. singer-sdk is pinned to 0.54.x, but a
+change in any of these would break the plugins quietly: this test names the hook that moved.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+from singer_sdk import Stream, Target
+from singer_sdk.plugin_base import PluginBase
+from singer_sdk.sinks import BatchSink, Sink
+
+HOOKS = [
+    # (class, method, the parameters we pass or receive, after self)
+    (Target, "_process_record_message", ["message_dict"]),
+    (Target, "_process_schema_message", ["message_dict"]),
+    (Target, "_process_state_message", ["message_dict"]),
+    (Target, "_process_activate_version_message", ["message_dict"]),
+    (Target, "_write_state_message", ["state"]),
+    (Target, "_drain_all", ["sink_list", "parallelism"]),
+    (Target, "_handle_max_record_age", []),
+    (Target, "_assert_line_requires", ["message_dict", "requires"]),
+    (PluginBase, "_validate_config", ["raise_errors"]),
+    (PluginBase, "_handle_termination", ["signum", "frame"]),
+    (PluginBase, "_setup_signal_handlers", []),
+    (Sink, "_validate_and_parse", ["record"]),
+    (Sink, "_singer_validate_message", ["record"]),
+    (BatchSink, "_get_context", ["record"]),
+    (Stream, "_sync_records", ["context", "write_messages"]),
+    (Stream, "_write_batch_message", ["encoding", "manifest"]),
+    (Stream, "_write_activate_version_message", ["full_table_version"]),
+    (Stream, "_write_schema_message", []),
+    (Stream, "_write_state_message", []),
+    (Stream, "_generate_record_messages", ["record"]),
+]
+
+MODULE_NAMES = [
+    ("singer_sdk.helpers._batch", ["BaseBatchFileEncoding", "BatchConfig", "BatchFileFormat"]),
+    ("singer_sdk.helpers._catalog", ["pop_deselected_record_properties"]),
+    ("singer_sdk.helpers._compat", ["date_fromisoformat", "datetime_fromisoformat",
+                                    "time_fromisoformat"]),
+    ("singer_sdk.helpers._typing", ["get_datelike_property_type"]),
+]
+
+
+@pytest.mark.parametrize(("owner", "name", "parameters"), HOOKS,
+                         ids=[f"{o.__name__}.{n}" for o, n, _ in HOOKS])
+def test_private_hook_is_still_there(owner, name, parameters):
+    method = getattr(owner, name, None)
+    assert callable(method), f"singer-sdk {owner.__name__}.{name} is gone"
+    found = [p for p in inspect.signature(method).parameters if p != "self"]
+    assert found == parameters, f"singer-sdk {owner.__name__}.{name} now takes {found}"
+
+
+@pytest.mark.parametrize(("module", "names"), MODULE_NAMES, ids=[m for m, _ in MODULE_NAMES])
+def test_private_module_still_has_what_we_import(module, names):
+    imported = importlib.import_module(module)
+    assert [n for n in names if not hasattr(imported, n)] == []
+
+
+def test_stream_version_is_the_attribute_the_sdk_writes_records_with():
+    """``RestApiStream`` reads ``_stream_version`` for its completion mark."""
+    source = inspect.getsource(Stream.sync)
+    assert "self._stream_version = " in source
