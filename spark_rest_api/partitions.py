@@ -5,12 +5,11 @@ Stream                                                 Partitions
 =====================================================  =====================================
 ``offset``/``page`` pagination with ``total_field``    page ranges: the first page (read once
                                                        here) fixes the page size and total
+a child (``parent``), at any depth                     parent slices: the root's records (read
+                                                       once here) split into contiguous slices,
+                                                       each child read whole per parent
 any other pagination, or none                          one partition for the stream
 =====================================================  =====================================
-
-Parent→child streams will add a third kind: the parent's records split into slices, each
-partition reading the children of its slice (``WholeStream`` per parent for child streams
-with cursor or link pagination).
 
 ``requests_per_second`` is a limit per process; executors share no limiter, so each
 partition gets the stream's rate divided by the number of partitions that run at once.
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 
 from pyspark.sql.datasource import InputPartition
 
+from spark_rest_api.children import ParentValues, lineage, root_values
 from tap_rest_api.pagination import WINDOWED_TYPES, PageWindow
 from tap_rest_api.records import dig
 from tap_rest_api.streams import RestApiStream
@@ -43,6 +43,11 @@ class WholeStream(InputPartition):
         """No window: every page."""
         return None
 
+    @property
+    def ancestor_rates(self) -> tuple[tuple[str, float | None], ...]:
+        """No ancestors: a stream without parent."""
+        return ()
+
 
 @dataclass(frozen=True)
 class PageRange(InputPartition):
@@ -58,8 +63,32 @@ class PageRange(InputPartition):
         """The pages of this partition, for the stream's paginator."""
         return PageWindow(self.first, self.pages)
 
+    @property
+    def ancestor_rates(self) -> tuple[tuple[str, float | None], ...]:
+        """No ancestors: a stream without parent."""
+        return ()
 
-StreamPartition = WholeStream | PageRange
+
+@dataclass(frozen=True)
+class ParentSlice(InputPartition):
+    """Read the child stream for each parent of a contiguous slice of the root's records.
+
+    ``parents``: what the first stream of the child's lineage takes from each root record.
+    ``ancestor_rates``: the rate shares of the intermediate streams a grandchild's task reads.
+    """
+
+    index: int
+    requests_per_second: float | None
+    parents: tuple[ParentValues, ...]
+    ancestor_rates: tuple[tuple[str, float | None], ...] = ()
+
+    @property
+    def window(self) -> PageWindow | None:
+        """No window: every page of each parent's children."""
+        return None
+
+
+StreamPartition = WholeStream | PageRange | ParentSlice
 
 
 def share(requests_per_second: float | None, partitions: int, parallelism: int
@@ -81,9 +110,26 @@ def spread(pages: int, parts: int) -> list[tuple[int, int]]:
     return ranges
 
 
+def _rate(stream: RestApiStream) -> float | None:
+    return (stream.settings.rate_limit or {}).get("requests_per_second")
+
+
+def plan_children(stream: RestApiStream, wanted: int, parallelism: int) -> list[ParentSlice]:
+    """Parent slices of a child stream: at most ``wanted``, at least one (maybe empty)."""
+    parents = root_values(stream)
+    parts = max(1, min(wanted, len(parents)))
+    *ancestors, _ = lineage(stream)
+    ancestor_rates = tuple((a.name, share(_rate(a), parts, parallelism)) for a in ancestors)
+    each = share(_rate(stream), parts, parallelism)
+    return [ParentSlice(index, each, tuple(parents[start:start + count]), ancestor_rates)
+            for index, (start, count) in enumerate(spread(len(parents), parts))]
+
+
 def plan(stream: RestApiStream, wanted: int, parallelism: int) -> list[StreamPartition]:
     """The partitions of ``stream``: at most ``wanted``, sized for ``parallelism`` at once."""
-    rate = (stream.settings.rate_limit or {}).get("requests_per_second")
+    if stream.parent_stream is not None:
+        return plan_children(stream, wanted, parallelism)
+    rate = _rate(stream)
     pagination = stream.settings.pagination
     if (wanted == 1 or pagination is None or pagination.type not in WINDOWED_TYPES
             or not pagination.total_field):

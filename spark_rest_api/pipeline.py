@@ -45,10 +45,6 @@ def check_spark_pipeline(pipeline: Pipeline) -> None:
     if "stream_maps" in pipeline.tap.settings:
         raise ConnectorError("CONFIG.transform.type: --engine spark runs 'noop' only "
                              "(stream maps run in the Singer engine)")
-    for stream in pipeline.tap.settings["streams"]:
-        if stream.get("parent"):
-            raise ConnectorError(f"CONFIG.inputs.{stream['name']}.parent: parent→child inputs "
-                                 "run in the Singer engine, not with --engine spark")
     for target in pipeline.targets:
         where = f"CONFIG.outputs.{target.name}"
         if target.executable != "target-delta":

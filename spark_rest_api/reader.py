@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -13,38 +12,29 @@ from pyspark.sql.types import StructType
 
 from rest_connector.arrow.convert import record_batch
 from rest_connector.redact import install_log_redaction
+from spark_rest_api.children import child_records, lineage
+from spark_rest_api.conform import Conformer
 from spark_rest_api.errors import reported_as
-from spark_rest_api.partitions import StreamPartition, plan
+from spark_rest_api.partitions import ParentSlice, StreamPartition, plan
 from spark_rest_api.streams import open_stream
 from spark_rest_api.types import layout_of, singer_schema_of
-from tap_rest_api.schema import DeclaredRecords
 from tap_rest_api.streams import RestApiStream
 
 ROWS_PER_BATCH = 2000
 """Rows per Arrow batch handed to Spark: a few pages' worth, small enough to stay light."""
 
-logger = logging.getLogger("spark_rest_api.reader")
 
-
-def conformed(stream: RestApiStream, schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The stream's records held to its declared schema, as the tap holds them; records of
-    an inferred stream as they come (fields the schema lacks are reported once and left out)."""
-    records = stream.request_records(None)
-    if not stream.schema_is_inferred:
-        declared = DeclaredRecords(stream.name, stream.schema, stream.logger,
-                                   stream.primary_keys)
-        for record in records:
-            yield declared.conform(record, stream.last_page.number)
-        return
-    known, reported = set(schema["properties"]), set()
-    for record in records:
-        unknown = record.keys() - known - reported
-        if unknown:
-            logger.warning("Stream '%s': field(s) %s not in the schema inferred from the first "
-                           "page: left out (declare `schema` to keep them)",
-                           stream.name, ", ".join(sorted(unknown)))
-            reported |= unknown
-        yield record
+def records_of(stream: RestApiStream, partition: StreamPartition, schema: dict[str, Any]
+               ) -> Iterator[dict[str, Any]]:
+    """The partition's records, held to the schema as the tap holds them: a page range or the
+    whole stream, or a child's records for each parent of a slice."""
+    if not isinstance(partition, ParentSlice):
+        stream.page_window = partition.window
+        return Conformer(stream, schema["properties"])(stream.request_records(None))
+    chain = lineage(stream)
+    conformers = {s.name: Conformer(s, schema["properties"] if s is stream else None)
+                  for s in chain}
+    return child_records(chain, partition.parents, conformers)
 
 
 def batches(records: Iterable[dict[str, Any]], schema: StructType) -> Iterator[pa.RecordBatch]:
@@ -79,7 +69,8 @@ class RestApiReader(DataSourceReader):
         install_log_redaction()
         with reported_as(f"stream {self.stream!r}, partition {partition.index}"):
             schema = singer_schema_of(self.schema)
-            stream = open_stream(self.config, self.stream, schema=schema, alone=True,
-                                 requests_per_second=partition.requests_per_second)
-            stream.page_window = partition.window
-            yield from batches(conformed(stream, schema), self.schema)
+            stream = open_stream(
+                self.config, self.stream, schema=schema, alone=True,
+                requests_per_second=partition.requests_per_second,
+                ancestor_rates=dict(partition.ancestor_rates))
+            yield from batches(records_of(stream, partition, schema), self.schema)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from singer_sdk.exceptions import ConfigValidationError
@@ -13,20 +14,20 @@ from tap_rest_api.tap import TapRestApi
 
 
 class _SparkTap(TapRestApi):
-    """The tap without its signal handlers (Spark owns its worker processes' signals), its
-    streams taking the schema Spark already has instead of inferring one again."""
+    """The tap without its signal handlers (Spark owns its worker processes' signals), the
+    stream Spark reads taking the schema Spark already has instead of inferring one again."""
 
-    def __init__(self, *args: Any, known_schema: dict[str, Any] | None = None,
+    def __init__(self, *args: Any, known_schemas: Mapping[str, dict[str, Any]] | None = None,
                  **kwargs: Any) -> None:
-        self.known_schema = known_schema
+        self.known_schemas = dict(known_schemas or {})
         super().__init__(*args, **kwargs)
 
     def discover_streams(self) -> list[RestApiStream]:
-        """The tap's streams; an inferred one takes ``known_schema`` if given."""
+        """The tap's streams; an inferred one takes its schema from ``known_schemas``."""
         streams = super().discover_streams()
         for stream in streams:
-            if self.known_schema is not None and stream.schema_is_inferred:
-                stream.adopt_schema(self.known_schema)
+            if stream.name in self.known_schemas and stream.schema_is_inferred:
+                stream.adopt_schema(self.known_schemas[stream.name])
         return streams
 
     def _setup_signal_handlers(self) -> None:
@@ -34,41 +35,45 @@ class _SparkTap(TapRestApi):
         return
 
 
-def _one_stream(config: dict[str, Any], name: str, requests_per_second: float | None
+def _one_stream(config: dict[str, Any], name: str, rates: Mapping[str, float | None]
                 ) -> dict[str, Any]:
-    """``config`` with only stream ``name`` (its rate limit divided, if given)."""
+    """``config`` with only stream ``name`` and its ancestors (a child is built attached to
+    its parents: its included fields take their types from them), rate limits as ``rates``
+    gives them (a partition's shares)."""
     narrowed = copy.deepcopy(config)
-    block = next(s for s in narrowed["streams"] if isinstance(s, dict) and s.get("name") == name)
-    if requests_per_second is not None:
-        block["rate_limit"] = {**(block.get("rate_limit") or {}),
-                               "requests_per_second": requests_per_second}
-    narrowed["streams"] = [block]
+    by_name = {s.get("name"): s for s in narrowed["streams"] if isinstance(s, dict)}
+    blocks, block = [], by_name[name]
+    while block is not None and block not in blocks:  # checked as acyclic on the driver
+        blocks.insert(0, block)
+        if (rate := rates.get(block["name"])) is not None:
+            block["rate_limit"] = {**(block.get("rate_limit") or {}),
+                                   "requests_per_second": rate}
+        block = by_name.get(block.get("parent"))
+    narrowed["streams"] = blocks
     return narrowed
 
 
 def open_stream(config: dict[str, Any], name: str, *, schema: dict[str, Any] | None = None,
-                alone: bool = False, requests_per_second: float | None = None
-                ) -> RestApiStream:
+                alone: bool = False, requests_per_second: float | None = None,
+                ancestor_rates: Mapping[str, float | None] | None = None) -> RestApiStream:
     """Stream ``name`` of tap settings ``config``, checked as the tap checks them.
 
     ``schema`` (the one Spark has) spares the request that would infer it. ``alone`` (in a
-    task) builds only that stream, at ``requests_per_second`` if given (its partition's
-    share): the other streams' limits on the same host stay out of its way.
+    task) builds only that stream and its ancestors, at ``requests_per_second`` if given (its
+    partition's share; ``ancestor_rates`` for the ancestors a grandchild's task reads): the
+    other streams' limits on the same host stay out of its way.
     """
     names = [s.get("name") for s in config.get("streams") or [] if isinstance(s, dict)]
     if name not in names:
         shown = ", ".join(map(str, names)) or "none"
         raise ConfigError(f"option 'stream': {name!r} is not a stream of the settings "
                           f"(streams: {shown})")
-    if any(isinstance(s, dict) and s.get("name") == name and s.get("parent")
-           for s in config["streams"]):
-        raise ConfigError(f"option 'stream': {name!r} is a child stream (it has 'parent'): "
-                          "parent→child streams are read by tap-rest-api, not by Spark")
     if alone:
-        config = _one_stream(config, name, requests_per_second)
+        config = _one_stream(config, name, {**(ancestor_rates or {}),
+                                            name: requests_per_second})
     try:
         tap = _SparkTap(config=config, parse_env_config=False, validate_config=True,
-                        known_schema=schema)
+                        known_schemas={name: schema} if schema is not None else None)
         return tap.streams[name]  # type: ignore[return-value]
     except ConfigValidationError as error:
         problems = "; ".join(map(str, error.errors)) or str(error)

@@ -65,17 +65,3 @@ def test_spark_engine_refuses_what_it_cannot_run_before_starting(tmp_path, capsy
     assert main(["run", str(path), "--master", "local[2]"]) == 1
     assert "--master: only with --engine spark" in capsys.readouterr().err
 
-
-def test_child_streams_are_refused_by_the_spark_engine(tmp_path, capsys):
-    path = tmp_path / "pipeline.yml"
-    path.write_text(MERGE_PIPELINE.format(path=tmp_path / "items", mode="overwrite").replace(
-        "  outputs:", "    parts:\n      format: rest_api\n      parent: items\n"
-        "      url: http://127.0.0.1:9/items/{parent.id}/parts\n  outputs:"))
-    assert main(["run", str(path), "--engine", "spark"]) == 1
-    assert ("CONFIG.inputs.parts.parent: parent→child inputs run in the Singer engine, not "
-            "with --engine spark") in capsys.readouterr().err
-    settings = {"streams": [{"name": "items", "url": "http://127.0.0.1:9/items"},
-                            {"name": "parts", "url": "http://127.0.0.1:9/i/{parent.id}",
-                             "parent": "items"}]}
-    with pytest.raises(ConfigError, match="'parts' is a child stream"):
-        open_stream(settings, "parts")

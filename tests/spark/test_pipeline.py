@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 from deltalake import DeltaTable
+from pytest_httpserver import HTTPServer
 
 from rest_connector.cli import EXAMPLE_PIPELINE
 from rest_connector.sandbox import SandboxServer
 from tests.conftest import BIN, CANARY_TOKEN, assert_no_canary
+from tests.pipeline.test_parent_child import PIPELINE as PARENT_CHILD_PIPELINE
+from tests.tap.repos_api import FakeApi
 
 
 def run(pipeline, tmp_path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -37,3 +41,23 @@ def test_spark_engine_writes_the_singer_engines_table(tmp_path):
     assert spark.num_rows == 1000
     assert spark.sort_by("customer_id").equals(singer.sort_by("customer_id"))
     assert tables["spark"].version() == 0  # one commit
+
+
+def test_spark_engine_reads_children_into_the_singer_engines_table(httpserver: HTTPServer,
+                                                                    tmp_path):
+    api = FakeApi()
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(api)
+    pipeline = tmp_path / "pipeline.yml"
+    pipeline.write_text(PARENT_CHILD_PIPELINE)
+    tables = {}
+    for engine in ("singer", "spark"):
+        env = {"API": httpserver.url_for("").rstrip("/"), "OUT": str(tmp_path / engine)}
+        done = run(pipeline, tmp_path, env, "--engine", engine,
+                   *(["--master", "local[2]"] if engine == "spark" else []))
+        assert done.returncode == 0, done.stderr
+        tables[engine] = DeltaTable(str(tmp_path / engine / "issues")).to_pyarrow_table()
+    assert "issues → lake: written" in done.stdout
+    assert tables["spark"].schema == tables["singer"].schema
+    assert tables["spark"].num_rows == 4
+    order = [("_repos_id", "ascending"), ("number", "ascending")]
+    assert tables["spark"].sort_by(order).equals(tables["singer"].sort_by(order))
