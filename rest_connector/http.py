@@ -19,7 +19,7 @@ from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSL
 
 from rest_connector.errors import DeadlineExceededError, HTTPStatusError, ResponseTooLargeError
 from rest_connector.origin import Origin, origin_of
-from rest_connector.ratelimit import RateLimiter, limiter_for
+from rest_connector.ratelimit import HostLimiters, RateLimiter
 from rest_connector.ratelimit_headers import exhausted_wait
 from rest_connector.redact import SECRETS
 from rest_connector.retry import RetriableStatusError, RetryPolicy, retry_after_seconds
@@ -183,7 +183,8 @@ def _read_chunk(response: requests.Response) -> bytes:
 
 
 class HttpClient:
-    """A session, a retry policy and the host's shared rate limiter, used together."""
+    """A session, a retry policy and the host's rate limiter (shared through ``limiters`` with
+    every client of the same run), used together."""
 
     def __init__(
         self,
@@ -195,13 +196,16 @@ class HttpClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         follow_redirects: bool = True,
         connections: int = DEFAULT_POOLSIZE,
+        limiters: HostLimiters | None = None,
     ) -> None:
         self.session = ConnectorSession(auth, timeout, max_response_bytes)
         if connections > DEFAULT_POOLSIZE:  # threads beyond the pool would drop connections
             for prefix in ("https://", "http://"):
                 self.session.mount(prefix, HTTPAdapter(pool_maxsize=connections))
         self.policy = policy or RetryPolicy()
-        self.limiter: RateLimiter = limiter_for(urlsplit(url).netloc, requests_per_second)
+        # The run's limiters (shared with its other clients), or this client's own.
+        self.limiter: RateLimiter = (limiters or HostLimiters()).for_host(
+            urlsplit(url).netloc, requests_per_second)
         self.follow_redirects = follow_redirects
 
     def check(self, response: requests.Response) -> None:

@@ -26,6 +26,7 @@ from singer_sdk.authenticators import APIAuthenticatorBase
 
 from rest_connector.errors import ConnectorError, HTTPStatusError
 from rest_connector.http import DEFAULT_TIMEOUT, HttpClient
+from rest_connector.ratelimit import HostLimiters
 from rest_connector.redact import SECRETS
 from rest_connector.retry import RetriableStatusError, RetryPolicy, RetryWaitTooLongError
 
@@ -231,9 +232,10 @@ class TokenSource:
 class TokenSources:
     """The token sources of one tap or target: one per distinct auth block, made on demand."""
 
-    def __init__(self) -> None:
+    def __init__(self, limiters: HostLimiters | None = None) -> None:
         self._lock = threading.Lock()
         self._sources: dict[OAuth2Settings, TokenSource] = {}
+        self._limiters = limiters
 
     def source_for(
         self, settings: OAuth2Settings, policy: RetryPolicy | None = None,
@@ -245,7 +247,7 @@ class TokenSources:
             source = self._sources.get(settings)
             if source is None:
                 client = HttpClient(settings.token_url, policy=policy, timeout=timeout,
-                                    follow_redirects=False)
+                                    follow_redirects=False, limiters=self._limiters)
                 source = self._sources[settings] = TokenSource(settings, client)
             return source
 

@@ -1,4 +1,4 @@
-"""A thread-safe request-rate limiter shared by every client calling the same host."""
+"""Thread-safe request-rate limiters, one per host, shared by every client of a plugin run."""
 
 from __future__ import annotations
 
@@ -52,13 +52,20 @@ class RateLimiter:
                     return time.monotonic() - began
 
 
-_registry: dict[str, RateLimiter] = {}
-_registry_lock = threading.Lock()
+class HostLimiters:
+    """The rate limiters of one plugin run, one per host, shared by all its clients and threads.
 
+    Owned by the tap or target instance (not a module global), so two runs in one process (the
+    tests, Spark's reused Python workers) never share or tighten each other's limits.
+    """
 
-def limiter_for(host: str, requests_per_second: float | None) -> RateLimiter:
-    """The one limiter of this process for ``host``, at the strictest rate anyone asked for."""
-    with _registry_lock:
-        limiter = _registry.setdefault(host, RateLimiter())
-    limiter.tighten(requests_per_second)
-    return limiter
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_host: dict[str, RateLimiter] = {}
+
+    def for_host(self, host: str, requests_per_second: float | None) -> RateLimiter:
+        """The limiter for ``host``, at the strictest rate any client of the run asked for."""
+        with self._lock:
+            limiter = self._by_host.setdefault(host, RateLimiter())
+        limiter.tighten(requests_per_second)
+        return limiter

@@ -68,6 +68,7 @@ class RestApiStream(RESTStream):
                                    timeout=settings.timeout)
         self.http = HttpClient(
             settings.url,
+            limiters=tap.rate_limiters,
             auth=auth,
             policy=policy,
             requests_per_second=(settings.rate_limit or {}).get("requests_per_second"),

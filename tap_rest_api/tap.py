@@ -13,6 +13,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from rest_connector.config import StrictConfigMixin
 from rest_connector.errors import ConfigError
 from rest_connector.oauth2 import TokenSources
+from rest_connector.ratelimit import HostLimiters
 from rest_connector.redact import install_log_redaction
 from tap_rest_api.interrupt import StopGate, StopRequested
 from tap_rest_api.output import BufferedMsgSpecWriter
@@ -33,7 +34,8 @@ class TapRestApi(StrictConfigMixin, Tap):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.stop_gate = StopGate()
-        self.oauth2_tokens = TokenSources()  # one token per distinct OAuth2 auth block
+        self.rate_limiters = HostLimiters()  # one limit per host for all streams and threads
+        self.oauth2_tokens = TokenSources(self.rate_limiters)  # one per distinct OAuth2 block
         super().__init__(*args, **kwargs)
 
     def discover_streams(self) -> list[RestApiStream]:

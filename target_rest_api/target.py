@@ -18,6 +18,8 @@ from rest_connector.auth import build_authenticator
 from rest_connector.config import StrictConfigMixin, forbid_unknown_keys
 from rest_connector.errors import ConfigError
 from rest_connector.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, HttpClient
+from rest_connector.oauth2 import TokenSources
+from rest_connector.ratelimit import HostLimiters
 from rest_connector.redact import install_log_redaction
 from rest_connector.retry import RetryPolicy
 from rest_connector.stream_maps import passes_unchanged
@@ -84,10 +86,13 @@ def http_client_for(config: Mapping[str, Any]) -> HttpClient:
     rate_limit = config.get("rate_limit") or {}
     policy = RetryPolicy.from_settings(rate_limit)
     timeout = float(config.get("timeout") or DEFAULT_TIMEOUT)
+    limiters = HostLimiters()  # the token endpoint counts against the same per-host limits
     return HttpClient(
         url,
-        auth=build_authenticator(config.get("auth"), url, policy=policy, timeout=timeout),
+        auth=build_authenticator(config.get("auth"), url, policy=policy, timeout=timeout,
+                                 tokens=TokenSources(limiters)),
         policy=policy,
+        limiters=limiters,
         requests_per_second=rate_limit.get("requests_per_second"),
         timeout=timeout,
         max_response_bytes=int(config.get("max_response_bytes") or DEFAULT_MAX_RESPONSE_BYTES),
