@@ -5,9 +5,10 @@ from __future__ import annotations
 import atexit
 import io
 import sys
-from typing import BinaryIO
+from datetime import datetime
+from typing import Any, BinaryIO
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
 from singer_sdk.singerlib import StateMessage
 from singer_sdk.singerlib.encoding.simple import Message
 
@@ -48,6 +49,18 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         out.write(self.format_message(message))
         if isinstance(message, StateMessage):
             out.flush()
+
+    def write_record(self, stream: str, record: dict[str, Any], version: int | None,
+                     time_extracted: datetime | None) -> None:
+        """One RECORD message, the same bytes as ``RecordMessage(...)`` through
+        ``write_message`` (``time_extracted`` is already UTC), without building that object
+        for every record."""
+        message: dict[str, Any] = {"type": "RECORD", "stream": stream, "record": record}
+        if version is not None:
+            message["version"] = version
+        if time_extracted is not None:
+            message["time_extracted"] = time_extracted
+        self._stream().write(serialize_jsonl(message))
 
     def flush(self) -> None:
         """Write out what is buffered."""

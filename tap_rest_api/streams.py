@@ -84,6 +84,7 @@ class RestApiStream(RESTStream):
         self.page_window: PageWindow | None = None
         """Read only these pages (a Spark partition of an offset/page stream)."""
         self._deselection: bool | None = None
+        self._unchanged: bool | None = None  # see _records_pass_unchanged
         self._prefetched: tuple[tuple[str | None, Any], requests.Response] | None = None
         self._reading_ahead = False
         self._sample: list[dict[str, Any]] | None = None
@@ -439,7 +440,9 @@ class RestApiStream(RESTStream):
         """Records held to the declared schema, or widening the inferred one as they come.
 
         A child stream's records get the included parent fields first; its schema carries on
-        from one parent's records to the next.
+        from one parent's records to the next. An inferred schema checks each page as a whole
+        first (``InferredSchema.covers``); only a page that widens it is fitted record by record,
+        so the new SCHEMA comes right before the first record that needs it.
         """
         from_parent = self._from_parent
         if not self.schema_is_inferred:
@@ -451,20 +454,25 @@ class RestApiStream(RESTStream):
                     record.update(from_parent)
                 yield self._declared_records.conform(record, self._reader.pages_read)
             return
+        checked: Page | None = None
+        page_fits = False  # no record of the checked page widens the schema
         for record in self.request_records(context):
-            if self._inferred is None:
-                self._inferred = InferredSchema()
-                page = self._reader.last_page.records
-                for each in page:
-                    each.update(from_parent)
-                self._inferred.observe_page(page)
-                if self._inferred.schema != self.schema:
-                    self._announce_schema(self._inferred.schema)
-            else:
+            page = self._reader.last_page
+            if page is not checked:
+                checked = page
                 if from_parent:
-                    record.update(from_parent)
-                if self._inferred.fit(record):
-                    self._announce_schema(self._inferred.schema)
+                    for each in page.records:
+                        each.update(from_parent)
+                if self._inferred is None:
+                    self._inferred = InferredSchema()
+                    self._inferred.observe_page(page.records)
+                    if self._inferred.schema != self.schema:
+                        self._announce_schema(self._inferred.schema)
+                    page_fits = True
+                else:
+                    page_fits = self._inferred.covers(page.records)
+            if not page_fits and self._inferred.fit(record):
+                self._announce_schema(self._inferred.schema)
             yield record
 
     # -- parent and child streams -----------------------------------------------------------
@@ -601,20 +609,23 @@ class RestApiStream(RESTStream):
         if self.child_streams:
             yield record
 
-    def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[RecordMessage]:
-        """The SDK's record step without its per-record costs we do not need.
+    def _write_record_message(self, record: dict[str, Any]) -> None:
+        """The SDK's record step; when the stream maps pass records unchanged (the common
+        case), the RECORD line is encoded straight from the record, with no message object
+        (``BufferedMsgSpecWriter.write_record``: the same bytes)."""
+        if not self._records_pass_unchanged():
+            super()._write_record_message(record)
+            return
+        self._trim(record)
+        self._tap.message_writer.write_record(
+            self.name, record, self._stream_version, self._reader.last_received_at)
+        self.state_manager.is_flushed = False  # as the SDK's step: a STATE is due
 
-        Records already match the SCHEMA (``DeclaredRecords``/``InferredSchema``), so there is
-        no conformance pass; deselected properties are removed only when the catalog deselects
-        any; ``time_extracted`` is the time the page was received.
-        """
-        for name in self._context_only_fields:
-            # The SDK copies an incremental child's partition (its placeholder values) into
-            # each record; only ``include_from_parent`` fields belong there.
-            if name not in self.schema["properties"]:
-                record.pop(name, None)
-        if self._deselects_properties():
-            pop_deselected_record_properties(record, self.schema, self.mask)
+    def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[RecordMessage]:
+        """The SDK's record step through stream maps, without its per-record costs we do not
+        need: ``_trim`` instead of a conformance pass, ``time_extracted`` is the time the page
+        was received."""
+        self._trim(record)
         extracted_at = self._reader.last_received_at
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
@@ -623,6 +634,22 @@ class RestApiStream(RESTStream):
                     stream=stream_map.stream_alias, record=mapped,
                     version=self._stream_version, time_extracted=extracted_at,
                 )
+
+    def _trim(self, record: dict[str, Any]) -> None:
+        """Records already match the SCHEMA (``DeclaredRecords``/``InferredSchema``); only
+        fields the SDK added and properties the catalog deselects are removed."""
+        for name in self._context_only_fields:
+            # The SDK copies an incremental child's partition (its placeholder values) into
+            # each record; only ``include_from_parent`` fields belong there.
+            if name not in self.schema["properties"]:
+                record.pop(name, None)
+        if self._deselects_properties():
+            pop_deselected_record_properties(record, self.schema, self.mask)
+
+    def _records_pass_unchanged(self) -> bool:
+        if self._unchanged is None:
+            self._unchanged = passes_unchanged(self.stream_maps, self.name)
+        return self._unchanged
 
     def _deselects_properties(self) -> bool:
         if self._deselection is None:
@@ -634,6 +661,7 @@ class RestApiStream(RESTStream):
         self._schema = copy.deepcopy(schema)
         self._tap.mapper.register_raw_stream_schema(self.name, self._schema, self.primary_keys)
         self._stream_maps = None
+        self._unchanged = None
         if self._tap.input_catalog is None:
             self._metadata = None
             self._mask = None

@@ -38,6 +38,7 @@ HOOKS = [
     (Stream, "_write_schema_message", []),
     (Stream, "_write_state_message", []),
     (Stream, "_generate_record_messages", ["record"]),
+    (Stream, "_write_record_message", ["record"]),
     (RESTStream, "_prepare_request", ["context", "page"]),
     (RESTStream, "_write_request_duration_log", ["endpoint", "response", "context",
                                                  "extra_tags"]),
@@ -80,3 +81,21 @@ def test_stream_version_is_the_attribute_the_sdk_writes_records_with():
     """``RestApiStream`` reads ``_stream_version`` for its completion mark."""
     source = inspect.getsource(Stream.sync)
     assert "self._stream_version = " in source
+
+
+def test_record_step_marks_the_state_unflushed_and_record_messages_encode_as_we_do():
+    """``RestApiStream._write_record_message`` writes the line itself and sets
+    ``state_manager.is_flushed`` as the SDK's step does; ``BufferedMsgSpecWriter.write_record``
+    builds the dict that ``RecordMessage.to_dict`` builds and encodes it with the same
+    ``serialize_jsonl``."""
+    from singer_sdk.contrib import msgspec as sdk_msgspec
+    from singer_sdk.singerlib import RecordMessage
+
+    assert "self.state_manager.is_flushed = False" in inspect.getsource(
+        Stream._write_record_message)
+    assert "serialize_jsonl(message.to_dict())" in inspect.getsource(
+        sdk_msgspec.MsgSpecWriter.serialize_message)
+    fields = inspect.getsource(RecordMessage.to_dict)
+    for key in ('"type": "RECORD"', '"stream": self.stream', '"record": self.record',
+                'result["version"]', 'result["time_extracted"]'):
+        assert key in fields

@@ -91,6 +91,28 @@ def test_inferred_schema_widens_before_the_record_that_needs_it(httpserver: HTTP
     assert run.records()[1]["amount"] == 5.5
 
 
+def test_a_widening_record_mid_page_gets_its_schema_right_before_it(httpserver: HTTPServer,
+                                                                    tap):
+    """Pages are checked as a whole first; a page that widens is fitted record by record, so
+    the SCHEMA comes before the record that needs it, not before the page."""
+    pages = {0: [{"id": 1, "v": 1}, {"id": 2, "v": 2}],
+             2: [{"id": 3, "v": 3}, {"id": 4, "v": "four"}],
+             4: [{"id": 5, "v": 5}]}
+    def handle(request):
+        from werkzeug import Response
+        return Response(json.dumps(pages.get(int(request.args["offset"]), [])),
+                        content_type="application/json")
+    httpserver.expect_request("/w").respond_with_handler(handle)
+    run = tap({"streams": [stream("w", httpserver.url_for("/w"),
+                                  pagination={"type": "offset", "page_size": 2})]})
+    assert run.returncode == 0, run.stderr
+    order = [m["type"][0] + str(m["record"]["id"]) if m["type"] == "RECORD" else m["type"][0]
+             for m in run.messages if m["type"] in ("SCHEMA", "RECORD")]
+    assert order == ["S", "R1", "R2", "R3", "S", "R4", "R5"]
+    assert run.of_type("SCHEMA")[1]["schema"]["properties"]["v"]["type"] == [
+        "string", "integer", "null"]
+
+
 def test_about_json_lists_settings_with_secrets_marked(tap, tmp_path):
     import subprocess
     import sys

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 
 import pytest
 from singer_sdk.sinks.core import JSONSchemaValidator
@@ -90,7 +91,7 @@ def test_fit_is_false_for_records_that_fit():
     assert schema.schema == before
 
 
-@pytest.mark.parametrize(("first", "later", "expected"), [
+WIDENINGS = [
     (1, 2.5, {"type": ["number", "null"]}),
     (None, 5, {"type": ["integer", "null"]}),
     (None, "2024-05-01", {"type": ["string", "null"], "format": "date"}),
@@ -107,7 +108,10 @@ def test_fit_is_false_for_records_that_fit():
     ([1], [1.5, "x"], {"type": ["array", "null"], "items": {"type": ["string", "number", "null"]}}),
     ([], [{"a": 1}], {"type": ["array", "null"], "items": {
         "type": ["object", "null"], "properties": {"a": {"type": ["integer", "null"]}}}}),
-])
+]
+
+
+@pytest.mark.parametrize(("first", "later", "expected"), WIDENINGS)
 def test_widening(first, later, expected):
     schema = inferred({"v": first})
     assert schema.fit({"v": later}) is True
@@ -169,3 +173,42 @@ def test_schema_is_rebuilt_only_after_a_widening():
 def test_non_json_values_are_refused():
     with pytest.raises(TypeError, match="not a JSON value: set"):
         inferred({"v": {1}})
+
+
+@pytest.mark.parametrize(("first", "later"), [(first, later) for first, later, _ in WIDENINGS])
+def test_a_page_with_a_widening_value_is_not_covered(first, later):
+    schema = inferred({"v": first})
+    assert schema.covers([{"v": first}, {"v": None}, {}]) is True
+    assert schema.covers([{"v": first}, {"v": later}, {}]) is False
+    schema.fit({"v": later})
+    assert schema.covers([{"v": first}, {"v": later}, {"v": None}]) is True
+
+
+def _random_value(rng: random.Random, depth: int = 0):
+    kinds = ["int", "float", "text", "date", "bad date", "bool", "null", "big"]
+    if depth < 2:
+        kinds += ["object", "array"]
+    kind = rng.choice(kinds)
+    if kind == "object":
+        return {rng.choice("pq"): _random_value(rng, depth + 1) for _ in range(2)}
+    if kind == "array":
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 2))]
+    return {"int": rng.randint(-3, 3), "float": rng.random(), "bool": rng.random() < 0.5,
+            "text": rng.choice(["x", "", "2025-01-02", "2025-01-02T03:04:05Z"]),
+            "date": "2025-01-02T03:04:05.1234567Z", "bad date": "2025-02-30",
+            "null": None, "big": 2**70}[kind]
+
+
+def test_covers_says_exactly_whether_fitting_the_page_would_widen():
+    """The page check that lets the tap skip ``fit`` must never miss a widening (a record
+    would then leave the SCHEMA), nor report one that ``fit`` would not make."""
+    rng = random.Random(7)
+    for _ in range(3000):
+        schema = InferredSchema()
+        schema.observe_page([{rng.choice("abc"): _random_value(rng) for _ in range(3)}
+                             for _ in range(rng.randint(1, 4))])
+        page = [{rng.choice("abcd"): _random_value(rng) for _ in range(3)}
+                for _ in range(rng.randint(0, 4))]
+        refitted = copy.deepcopy(schema)
+        widens = any([refitted.fit(record) for record in page])
+        assert schema.covers(page) is not widens, page
