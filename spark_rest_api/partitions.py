@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pyspark.sql.datasource import InputPartition
 
 from spark_rest_api.children import ParentValues, lineage, root_values
+from tap_rest_api.dot_paths import dig
 from tap_rest_api.pagination import WINDOWED_TYPES, PageWindow
-from tap_rest_api.records import dig
 from tap_rest_api.streams import RestApiStream
 
 logger = logging.getLogger("spark_rest_api.partitions")

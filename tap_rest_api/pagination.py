@@ -25,8 +25,9 @@ from singer_sdk.streams.rest import HTTPRequest
 from rest_connector.config import did_you_mean
 from rest_connector.errors import ConfigError, ConnectorError
 from rest_connector.redact import SECRETS
+from tap_rest_api.dot_paths import dig
 from tap_rest_api.pages_ahead import PagePlan
-from tap_rest_api.records import Page, PageReader, dig
+from tap_rest_api.records import Page, PageReader
 
 PAGINATION_TYPES = ("offset", "page", "cursor", "next_link", "link_header")
 WINDOWED_TYPES = ("offset", "page")

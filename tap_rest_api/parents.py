@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from rest_connector.config import SettingsProblem, did_you_mean
 from rest_connector.errors import ConnectorError
-from tap_rest_api.records import dig
+from tap_rest_api.dot_paths import dig
 
 PLACEHOLDER = re.compile(r"\{parent\.([^{}]*)\}")
 _DOT_PATH = re.compile(r"[^.\s{}]+(?:\.[^.\s{}]+)*")

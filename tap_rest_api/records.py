@@ -11,6 +11,7 @@ import msgspec
 import requests
 
 from rest_connector.errors import ConnectorError
+from tap_rest_api.dot_paths import dig
 
 
 class UndecodableBodyError(requests.exceptions.ContentDecodingError):
@@ -19,26 +20,6 @@ class UndecodableBodyError(requests.exceptions.ContentDecodingError):
 
 class RecordShapeError(ConnectorError):
     """A record that is not a JSON object."""
-
-
-_MISSING = object()
-
-
-def dig(document: Any, dot_path: str, default: Any = None) -> Any:
-    """The value at ``a.b.0.c`` in nested objects and lists, or ``default``."""
-    value = document
-    for part in dot_path.split("."):
-        if isinstance(value, dict):
-            value = value.get(part, _MISSING)
-        elif isinstance(value, list) and part.lstrip("-").isdigit() and -len(value) <= int(
-            part
-        ) < len(value):
-            value = value[int(part)]
-        else:
-            return default
-        if value is _MISSING:
-            return default
-    return value
 
 
 def decode_json(response: requests.Response) -> Any:

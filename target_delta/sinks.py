@@ -58,21 +58,26 @@ class DeltaSink(BatchSink):
                             files: t.Sequence[str]) -> None:
         """A BATCH message: rows buffered before it are written first (arrival order). A local
         Parquet file of exactly this stream's Arrow schema (tap-rest-api writes them) is
-        written as it is, without a pass over its rows; any other file goes the SDK's way,
-        its records converted like RECORD messages."""
+        written as it is, without a pass over its rows (in overwrite mode on a local table, the
+        file itself becomes a data file of the table: ``StreamTable.write_file``); any other
+        file goes the SDK's way, its records converted like RECORD messages."""
         self._target.drain_one(self)
+        keep_source = not self.config.get("delete_batch_files")
         for uri in files:
             path = local_path(uri)
-            data = None
-            if path is not None and encoding.format == BatchFileFormat.PARQUET:
+            exact = (path is not None and encoding.format == BatchFileFormat.PARQUET
+                     and pq.read_schema(path) == self.layout.schema)
+            if exact and (rows := self.table.write_file(path, keep_source=keep_source)):
+                self.record_counter_metric.increment(rows)
+                continue
+            if exact:
                 data = pq.read_table(path)
-            if data is not None and data.schema == self.layout.schema:
                 self.record_counter_metric.increment(data.num_rows)
                 for batch in data.combine_chunks().to_batches():
                     self.table.write(batch)
             else:
                 super().process_batch_files(encoding, [uri])
-            if path is not None and self.config.get("delete_batch_files"):
+            if path is not None and not keep_source:
                 path.unlink(missing_ok=True)
 
     def clean_up(self) -> None:

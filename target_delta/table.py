@@ -4,10 +4,12 @@
 
 - ``append`` commits it (one commit per batch);
 - ``merge`` keeps the last row per key and MERGEs it (update matched rows, insert the rest);
-- ``overwrite`` appends it to a private staging table on local disk. ``finish`` then replaces
-  the real table's content with everything staged in **one** commit, so a reader sees either
-  the previous version or the complete new one, and a run that fails before ``finish`` leaves
-  the previous version as the latest. The staging table goes through the same schema
+- ``overwrite`` writes it where no reader sees it yet: for a local, unpartitioned table as
+  uncommitted data files in the table's own directory (``FilesInPlace``), else appended to a
+  private staging table on local disk. ``finish`` then replaces the real table's content with
+  everything written in **one** commit (naming the files in place; copying the staged table),
+  so a reader sees either the previous version or the complete new one, and a run that fails
+  before ``finish`` leaves the previous version as the latest. Both go through the same schema
   evolution as an appended table, so widening only ever rewrites this run's data.
 
 Every write first reconciles the batch with the table schema (``target_delta.evolution``):
@@ -34,8 +36,10 @@ from deltalake import DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
 from rest_connector.errors import ConnectorError
+from rest_connector.local_files import local_path
 from rest_connector.redact import SECRETS
 from target_delta.evolution import SchemaChangeError, plan, widen_batch
+from target_delta.files_in_place import FilesInPlace
 
 APPEND, MERGE, OVERWRITE = "append", "merge", "overwrite"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -151,6 +155,7 @@ class StreamTable:
         """The table version of the full-table read being staged (ACTIVATE_VERSION), if any."""
         self._staging_dir: str | None = None
         self._staging: _Location | None = None
+        self._in_place: FilesInPlace | None = None
         self._schema: pa.Schema | None = None
         self._finished = False
 
@@ -165,6 +170,10 @@ class StreamTable:
         """Point the stream at another table; only before anything was committed to it."""
         assert self.commits == 0, "a stream cannot move after a commit"
         self.target = _Location(self.stream, uri, self.target.storage_options)
+        if self._in_place is not None:
+            directory = local_path(uri)
+            assert directory is not None, "a local table moves to a local path"
+            self._in_place.move(directory)
 
     @property
     def pending(self) -> bool:
@@ -180,7 +189,7 @@ class StreamTable:
         record). In overwrite mode a new replacement is staged from here; rows staged for an
         earlier version that never completed are dropped, since that read was abandoned."""
         if self.mode == OVERWRITE:
-            if self.version is not None and self._staging is not None:
+            if self.version is not None and self._holds_rows():
                 self.logger.warning(
                     "Stream %r: version %s started before version %s completed; the rows "
                     "staged for %s are dropped", self.stream, version, self.version, self.version,
@@ -195,17 +204,41 @@ class StreamTable:
             return
         if self.mode == OVERWRITE:
             self._finished = False  # rows after a commit start another replacement
-            self._append(self._staging_location(), batch, partition_by=[])
+            if in_place := self._files_in_place():
+                self._guarded(in_place.write, batch)
+            else:
+                self._append(self._staging_location(), batch, partition_by=[])
         elif self.mode == MERGE:
             self._merge(batch)
         else:
             self._append(self.target, batch, partition_by=self.partition_by)
             self.commits += 1
 
+    def write_file(self, path: Path, *, keep_source: bool) -> int | None:
+        """Overwrite mode, a local unpartitioned table: the Parquet file at ``path`` (the
+        stream's exact Arrow schema) becomes one of the replacement's data files as it is; its
+        rows. None where that does not apply: write its batches instead."""
+        in_place = self._files_in_place() if self.mode == OVERWRITE else None
+        if in_place is None:
+            return None
+        self._finished = False
+        return self._guarded(in_place.adopt, path, keep_source=keep_source)
+
     def finish(self) -> None:
         """Overwrite mode: replace the table with everything staged, in one commit."""
         if self._finished or self.mode != OVERWRITE:
             return
+        if self._in_place is not None and self._holds_rows():
+            self._guarded(self._in_place.commit, self.target.table(), self.uri)
+        else:
+            self._write_staged()
+        self.commits += 1
+        self._finished = True
+        self.discard()
+        self.logger.info("Replaced the content of %s in one commit (overwrite)", self.uri)
+
+    def _write_staged(self) -> None:
+        """The staged table's rows (or none, with the declared schema) replace the table's."""
         staged = self._staging.table() if self._staging else None
         if staged is not None:
             data = _read_local(staged)
@@ -217,13 +250,12 @@ class StreamTable:
                 schema_mode="overwrite", partition_by=self.partition_by or None,
                 writer_properties=_STREAMED_WRITE, storage_options=self.target.storage_options,
             )
-        self.commits += 1
-        self._finished = True
-        self.discard()
-        self.logger.info("Replaced the content of %s in one commit (overwrite)", self.uri)
 
     def discard(self) -> None:
         """Forget staged data without committing it (a failed or interrupted run)."""
+        if self._in_place is not None:
+            self._in_place.discard()
+            self._in_place = None
         if self._staging_dir:
             shutil.rmtree(self._staging_dir, ignore_errors=True)
         self._staging_dir = None
@@ -234,6 +266,19 @@ class StreamTable:
     def _guarded(self, call, *args, **kwargs):  # noqa: ANN001
         with delta_errors(self.stream, self.uri):
             return call(*args, **kwargs)
+
+    def _holds_rows(self) -> bool:
+        """Rows of an overwrite were written (staged, or as files in place)."""
+        return self._staging is not None or (
+            self._in_place is not None and self._in_place.schema is not None)
+
+    def _files_in_place(self) -> FilesInPlace | None:
+        """Where this run's overwrite rows go when the table is local and unpartitioned."""
+        if self._in_place is None and not self.partition_by:
+            directory = local_path(self.target.uri)
+            if directory is not None:
+                self._in_place = FilesInPlace(directory)
+        return self._in_place
 
     def _staging_location(self) -> _Location:
         if self._staging is None:

@@ -51,7 +51,8 @@ def test_overwrite_twice_replaces_content_and_history_keeps_both(tmp_path):
     assert rows(path) == [{"id": 4, "name": "d"}, {"id": 5, "name": "e"}]
     assert version(path) == 1  # one commit per run, however many batches
     history = DeltaTable(str(path)).history()
-    assert [h["operation"] for h in history] == ["WRITE", "WRITE"]
+    # (newest first) a local table is created with the first run's files, then replaced
+    assert [h["operation"] for h in history] == ["WRITE", "CREATE TABLE"]
     assert rows(path, version=0) == [{"id": 1, "name": "a"}, {"id": 2, "name": "b"},
                                      {"id": 3, "name": "c"}]
 

@@ -1,0 +1,157 @@
+"""An overwrite written as Parquet files straight into the table's directory, committed once.
+
+A data file that no commit names is invisible to every Delta reader. So the rows of a
+replacement can be written where they will stay, while the previous version remains the
+table's latest; the closing commit then names the new files and retires the old ones, with no
+second pass over the rows. Tap-rest-api's batch files (Parquet of the stream's exact schema)
+are moved in as they are.
+
+A run that fails or is stopped deletes the files it wrote (a run killed outright leaves them
+unnamed, and Delta's VACUUM removes them). Local, unpartitioned tables only: the rest stage in
+a private table first (``StreamTable``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+from deltalake import Schema as DeltaSchema
+from deltalake.transaction import AddAction, create_table_with_add_actions
+
+from target_delta.evolution import plan, widen_batch
+
+
+@dataclass
+class _DataFile:
+    name: str
+    schema: pa.Schema
+    rows: int
+
+
+class FilesInPlace:
+    """The uncommitted data files of one overwrite, in the table's directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.schema: pa.Schema | None = None
+        """The table schema after every file so far (new columns merged, types widened)."""
+        self._run = uuid.uuid4().hex[:12]
+        self._files: list[_DataFile] = []
+        self._count = 0
+        self._made_directory = False
+        atexit.register(self.discard)  # an interrupted run leaves no files behind
+
+    @property
+    def rows(self) -> int:
+        """Rows written so far."""
+        return sum(f.rows for f in self._files)
+
+    def write(self, batch: pa.RecordBatch | pa.Table) -> None:
+        """Write ``batch`` as one new data file (refusing a lossy schema change, as an append
+        would: ``target_delta.evolution``)."""
+        if isinstance(batch, pa.Table):
+            batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else (
+                pa.RecordBatch.from_pylist([], schema=batch.schema))
+        self.schema, _ = plan(self.schema, batch)
+        batch = widen_batch(batch, self.schema)
+        name = self._new_name()
+        pq.write_table(pa.Table.from_batches([batch]), self.directory / name)
+        self._files.append(_DataFile(name, batch.schema, batch.num_rows))
+
+    def adopt(self, path: Path, *, keep_source: bool) -> int:
+        """Take the Parquet file at ``path`` as one data file: moved in (copied with
+        ``keep_source``) when it has the table schema so far, else read and written. Its rows."""
+        schema = pq.read_schema(path)
+        if self.schema is not None and schema != self.schema:
+            table = pq.read_table(path)
+            self.write(table)
+            if not keep_source:
+                path.unlink()
+            return table.num_rows
+        rows = pq.read_metadata(path).num_rows
+        name = self._new_name()
+        if keep_source:
+            shutil.copyfile(path, self.directory / name)
+        else:
+            shutil.move(path, self.directory / name)
+        self.schema = schema
+        self._files.append(_DataFile(name, schema, rows))
+        return rows
+
+    def move(self, directory: Path) -> None:
+        """The table moved (several streams under one path): take the files along."""
+        old, files = self.directory, self._files
+        self.directory = directory
+        if files:
+            self._make_directory()  # (before the old one is left: it may hold the new one)
+            for data_file in files:
+                shutil.move(old / data_file.name, directory / data_file.name)
+        with contextlib.suppress(OSError):  # not empty: the new directory is inside it
+            old.rmdir()
+
+    def commit(self, table: DeltaTable | None, uri: str) -> None:
+        """Replace the table's content with these files, in one commit (the table is created
+        if it does not exist). Files written before a schema change are first rewritten to
+        the final schema; every file then has exactly the table's columns."""
+        assert self.schema is not None, "nothing to commit"
+        schema = self.schema
+        for data_file in self._files:
+            if data_file.schema != schema:
+                self._rewrite(data_file, schema)
+        actions = [self._add_action(f) for f in self._files]
+        if table is None:
+            # "error": a table created meanwhile by someone else fails this commit, loudly.
+            create_table_with_add_actions(uri, DeltaSchema.from_arrow(schema), actions,
+                                          mode="error")
+        else:
+            table.create_write_transaction(actions, "overwrite", schema)
+        self._files.clear()
+        self._made_directory = False  # it holds the table now
+
+    def discard(self) -> None:
+        """Delete the files not committed (and the directory, if this run made it empty)."""
+        for data_file in self._files:
+            (self.directory / data_file.name).unlink(missing_ok=True)
+        self._files.clear()
+        self._remove_made_directory()
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _new_name(self) -> str:
+        self._make_directory()
+        self._count += 1
+        return f"part-{self._count:05d}-{self._run}.parquet"
+
+    def _make_directory(self) -> None:
+        if not self.directory.exists():
+            self.directory.mkdir(parents=True)
+            self._made_directory = True
+
+    def _remove_made_directory(self) -> None:
+        if self._made_directory:
+            self._made_directory = False
+            with contextlib.suppress(OSError):  # not empty: a table or other files live there
+                self.directory.rmdir()
+
+    def _rewrite(self, data_file: _DataFile, schema: pa.Schema) -> None:
+        old = self.directory / data_file.name
+        widened = widen_batch(pq.read_table(old), schema)
+        data_file.name = self._new_name()
+        pq.write_table(pa.Table.from_batches([widened]), self.directory / data_file.name)
+        data_file.schema = schema
+        old.unlink()
+
+    def _add_action(self, data_file: _DataFile) -> AddAction:
+        stat = os.stat(self.directory / data_file.name)
+        return AddAction(data_file.name, stat.st_size, {}, int(stat.st_mtime * 1000), True,
+                         json.dumps({"numRecords": data_file.rows}))
