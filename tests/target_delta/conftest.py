@@ -85,6 +85,15 @@ def version(path: str | Path) -> int:
     return DeltaTable(str(path)).version()
 
 
+def stray_files(path: str | Path) -> list[str]:
+    """Parquet files in a local table's directory that its latest version does not name."""
+    path = Path(path)
+    named = set()
+    if (path / "_delta_log").exists():
+        named = {Path(uri).name for uri in DeltaTable(str(path)).file_uris()}
+    return sorted(f.name for f in path.glob("*.parquet") if f.name not in named)
+
+
 REGION = "us-east-1"
 
 

@@ -24,6 +24,7 @@ from tests.target_delta.conftest import (
     rows,
     schema_msg,
     state_msg,
+    stray_files,
     version_msg,
 )
 
@@ -195,3 +196,4 @@ def test_signal_during_an_overwrite_keeps_the_previous_version_and_writes_no_sta
     assert "is incomplete and is not committed" in stderr
     assert DeltaTable(str(path)).version() == 0
     assert [r["id"] for r in rows(path)] == [1, 2, 3]
+    assert stray_files(path) == []  # the files written for version 2 were deleted
