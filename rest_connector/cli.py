@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rest_connector.errors import ConnectorError
 from rest_connector.redact import SECRETS, install_log_redaction
+from rest_connector.startup import freeze_imported_objects
 
 if TYPE_CHECKING:
     from rest_connector.pipeline.translate import Pipeline
@@ -95,6 +96,7 @@ def _run(args: argparse.Namespace) -> int:
     pipeline = translate(args.pipeline, variables=dict(args.var))
     if args.engine == "spark":
         return _run_on_spark(pipeline, args.master)
+    freeze_imported_objects()  # from here this process mostly waits for the plugins
     report = run_pipeline(pipeline, args.state, verbose=args.verbose)
     print(summary(report))
     return report.exit_code

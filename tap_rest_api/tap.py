@@ -15,6 +15,7 @@ from rest_connector.errors import ConfigError
 from rest_connector.oauth2 import TokenSources
 from rest_connector.ratelimit import HostLimiters
 from rest_connector.redact import install_log_redaction
+from rest_connector.startup import FreezesImportsMixin
 from tap_rest_api.interrupt import StopGate, StopRequested
 from tap_rest_api.output import BufferedMsgSpecWriter
 from tap_rest_api.parents import link_problems
@@ -24,7 +25,7 @@ from tap_rest_api.streams import RestApiStream
 install_log_redaction()
 
 
-class TapRestApi(StrictConfigMixin, Tap):
+class TapRestApi(FreezesImportsMixin, StrictConfigMixin, Tap):
     """Singer tap for generic REST APIs."""
 
     name = "tap-rest-api"

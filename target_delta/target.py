@@ -17,6 +17,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from rest_connector.config import StrictConfigMixin, forbid_unknown_keys
 from rest_connector.errors import ConfigError, ConnectorError
 from rest_connector.redact import SECRETS, install_log_redaction
+from rest_connector.startup import FreezesImportsMixin
 from rest_connector.stream_maps import passes_unchanged
 from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_delta.reader import FastSingerReader
@@ -101,7 +102,7 @@ CONFIG_SCHEMA = forbid_unknown_keys(
 )
 
 
-class TargetDelta(StrictConfigMixin, GracefulShutdownMixin, Target):
+class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin, Target):
     """Singer target writing Delta Lake tables with delta-rs.
 
     An overwrite is committed when the tap marks the stream's read complete: the closing

@@ -22,6 +22,7 @@ from rest_connector.oauth2 import TokenSources
 from rest_connector.ratelimit import HostLimiters
 from rest_connector.redact import install_log_redaction
 from rest_connector.retry import RetryPolicy
+from rest_connector.startup import FreezesImportsMixin
 from rest_connector.stream_maps import passes_unchanged
 from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_rest_api.dead_letter import DeadLetterFile
@@ -120,7 +121,7 @@ def stream_delivery(
     )
 
 
-class TargetRestApi(StrictConfigMixin, GracefulShutdownMixin, Target):
+class TargetRestApi(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin, Target):
     """Sends each stream's records as JSON arrays of ``batch_size`` to an HTTP endpoint."""
 
     name = "target-rest-api"
