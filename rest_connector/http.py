@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -197,6 +198,7 @@ class HttpClient:
         follow_redirects: bool = True,
         connections: int = DEFAULT_POOLSIZE,
         limiters: HostLimiters | None = None,
+        in_flight: AbstractContextManager | None = None,
     ) -> None:
         self.session = ConnectorSession(auth, timeout, max_response_bytes)
         if connections > DEFAULT_POOLSIZE:  # threads beyond the pool would drop connections
@@ -207,6 +209,8 @@ class HttpClient:
         self.limiter: RateLimiter = (limiters or HostLimiters()).for_host(
             urlsplit(url).netloc, requests_per_second)
         self.follow_redirects = follow_redirects
+        self.in_flight = in_flight or nullcontext()
+        """Held around each try (a run-wide cap on requests in flight, ``InFlightCap``)."""
 
     def check(self, response: requests.Response) -> None:
         """Honour rate-limit headers, then raise for a failed status: retriable or fatal.
@@ -256,8 +260,9 @@ class HttpClient:
         """Wrap one request attempt with rate limiting before each try and the retry policy."""
 
         def attempt(*args: Any, **kwargs: Any) -> Any:
-            self.limiter.acquire()
-            return func(*args, **kwargs)
+            with self.in_flight:  # a slot first: the rate limiter's spacing holds at the send
+                self.limiter.acquire()
+                return func(*args, **kwargs)
 
         return self.policy.retrying(attempt, on_backoff=self._log_backoff)  # type: ignore[return-value]
 

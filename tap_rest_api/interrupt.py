@@ -1,9 +1,11 @@
-"""Stopping the tap on SIGTERM or SIGINT without a half-written line or a state that lies."""
+"""Stopping the tap on SIGTERM or SIGINT, or when one of the streams synced side by side fails,
+without a half-written line or a state that lies."""
 
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,20 +13,27 @@ logger = logging.getLogger("tap_rest_api.interrupt")
 
 
 class StopRequested(BaseException):
-    """Unwinds the sync after a stop signal (a BaseException, so no retry loop catches it)."""
+    """Unwinds the sync after a stop signal (a BaseException, so no retry loop catches it), or
+    a stream's thread after another stream failed (``signum`` None: that failure is reported)."""
 
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"stopped by {signal.Signals(signum).name}")
-        self.exit_code = 128 + signum
+    def __init__(self, signum: int | None) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}" if signum is not None
+                         else "stopped: another stream failed")
+        self.exit_code = 128 + signum if signum is not None else 1
 
 
 class StopGate:
-    """Where a stop signal may take effect: at once while waiting on the API, else at the next
-    request. Records already being written are finished first; a second signal is ignored."""
+    """Where a stop may take effect: at once while the main thread waits on the API (or on the
+    streams' threads), else at the next request of each thread. Records already being written
+    are finished first; a second signal is ignored."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
-        self._waiting = 0
+        self.failure: BaseException | None = None
+        """The first error of a stream synced side by side (the others stop at their next
+        request)."""
+        self._lock = threading.Lock()
+        self._waiting = 0  # main thread only: a signal handler runs, and raises, there
 
     def request(self, signum: int) -> None:
         """Called from the signal handler."""
@@ -37,13 +46,28 @@ class StopGate:
         if self._waiting:
             raise StopRequested(signum)
 
+    def fail(self, error: BaseException) -> bool:
+        """Stop every thread after ``error``; True if it is the first (the one reported)."""
+        with self._lock:
+            if self.failure is not None or self.signum is not None:
+                return False
+            self.failure = error
+            return True
+
+    def check(self) -> None:
+        """Raise ``StopRequested`` if a stop was asked for."""
+        if self.signum is not None:
+            raise StopRequested(self.signum)
+        if self.failure is not None:
+            raise StopRequested(None)
+
     @contextmanager
     def waiting(self) -> Iterator[None]:
         """A block (an HTTP request with its retries and waits) that a stop may interrupt."""
-        if self.signum is not None:
-            raise StopRequested(self.signum)
-        self._waiting += 1
+        self.check()
+        in_main = threading.current_thread() is threading.main_thread()
+        self._waiting += in_main
         try:
             yield
         finally:
-            self._waiting -= 1
+            self._waiting -= in_main

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import io
 import sys
+import threading
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -24,12 +25,18 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     record. That holds when
     Python runs unbuffered too (``PYTHONUNBUFFERED``, ``-u``: stdout's binary layer is then
     the raw file), with a buffer of our own over the same file descriptor.
+
+    Streams synced side by side share it: ``lock`` lets one thread write a message at a time
+    (and mutate the tap's state, see ``RestApiStream``), and ``close`` ends the output for good
+    once the final STATE of a stopped run is out.
     """
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self._raw: object = None
         self._out: BinaryIO | None = None
+        self.lock = threading.RLock()
+        self._closed = False
 
     def _stream(self) -> BinaryIO:
         stdout = sys.stdout.buffer
@@ -45,10 +52,13 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
 
     def write_message(self, message: Message) -> None:
         """Write one message; flush if it is a STATE."""
-        out = self._stream()
-        out.write(self.format_message(message))
-        if isinstance(message, StateMessage):
-            out.flush()
+        with self.lock:
+            if self._closed:
+                return
+            out = self._stream()
+            out.write(self.format_message(message))
+            if isinstance(message, StateMessage):
+                out.flush()
 
     def write_record(self, stream: str, record: dict[str, Any], version: int | None,
                      time_extracted: datetime | None) -> None:
@@ -60,9 +70,20 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             message["version"] = version
         if time_extracted is not None:
             message["time_extracted"] = time_extracted
-        self._stream().write(serialize_jsonl(message))
+        line = serialize_jsonl(message)
+        with self.lock:
+            if not self._closed:
+                self._stream().write(line)
 
     def flush(self) -> None:
         """Write out what is buffered."""
-        if self._out is not None:
-            self._out.flush()
+        with self.lock:
+            if self._out is not None:
+                self._out.flush()
+
+    def close(self) -> None:
+        """Write out what is buffered and nothing after: threads still running when a stopped
+        run exits cannot add a record after its final STATE."""
+        with self.lock:
+            self.flush()
+            self._closed = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import partial
+from functools import partial, wraps
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -44,6 +44,17 @@ if TYPE_CHECKING:
     from tap_rest_api.batch_files import ParquetBatchFiles
 
 
+def _under_output_lock(method: Callable) -> Callable:
+    """``method`` run while holding the tap's output lock (``BufferedMsgSpecWriter.lock``)."""
+
+    @wraps(method)
+    def locked(self: RestApiStream, *args: Any, **kwargs: Any) -> Any:
+        with self._tap.message_writer.lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class RestApiStream(RESTStream):
     """Reads one endpoint: request, auth, rate limit, retries, pages, records, schema."""
 
@@ -75,6 +86,7 @@ class RestApiStream(RESTStream):
             timeout=settings.timeout,
             max_response_bytes=settings.max_response_bytes,
             connections=settings.concurrency,
+            in_flight=tap.in_flight.for_stream(settings.name, settings.concurrency),
         )
         self._requests_session = self.http.session
         self._auth = auth or NoAuth()
@@ -592,12 +604,28 @@ class RestApiStream(RESTStream):
         state is one document), written once every child record before them is out.
         """
         if self.parent_stream is None or self._finalizing:
-            super()._write_state_message()
+            with self._tap.message_writer.lock:
+                super()._write_state_message()
 
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         """At the end of the run, with the STATE that follows always written."""
         self._finalizing = True
-        super().finalize_state_progress_markers(state)
+        with self._tap.message_writer.lock:
+            super().finalize_state_progress_markers(state)
+
+    # Streams synced side by side share one state document (the SDK's tap state): each changes
+    # its own part under the output lock, so no STATE written by another thread serializes a
+    # half-updated bookmark (or a dict changing size mid-copy). Private SDK hooks, see above.
+    _increment_stream_state = _under_output_lock(RESTStream._increment_stream_state)
+    _finalize_state = _under_output_lock(RESTStream._finalize_state)
+    _write_starting_replication_value = _under_output_lock(
+        RESTStream._write_starting_replication_value)
+    _write_replication_key_signpost = _under_output_lock(
+        RESTStream._write_replication_key_signpost)
+    get_context_state = _under_output_lock(RESTStream.get_context_state)
+    get_starting_replication_key_value = _under_output_lock(
+        RESTStream.get_starting_replication_key_value)
+    stream_state = property(_under_output_lock(RESTStream.stream_state.fget))
 
     # -- the per-record path ----------------------------------------------------------------
 

@@ -7,11 +7,12 @@ import sys
 from types import FrameType
 from typing import Any
 
-from singer_sdk import Tap
+from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 
 from rest_connector.config import StrictConfigMixin
 from rest_connector.errors import ConfigError
+from rest_connector.in_flight import InFlightCap
 from rest_connector.oauth2 import TokenSources
 from rest_connector.ratelimit import HostLimiters
 from rest_connector.redact import install_log_redaction
@@ -20,6 +21,7 @@ from tap_rest_api.interrupt import StopGate, StopRequested
 from tap_rest_api.output import BufferedMsgSpecWriter
 from tap_rest_api.parents import link_problems
 from tap_rest_api.settings import CONFIG_SCHEMA, StreamSettings, check_unique_names
+from tap_rest_api.side_by_side import sync_side_by_side
 from tap_rest_api.streams import RestApiStream
 
 install_log_redaction()
@@ -37,7 +39,16 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, Tap):
         self.stop_gate = StopGate()
         self.rate_limiters = HostLimiters()  # one limit per host for all streams and threads
         self.oauth2_tokens = TokenSources(self.rate_limiters)  # one per distinct OAuth2 block
+        self._in_flight: InFlightCap | None = None
         super().__init__(*args, **kwargs)
+
+    @property
+    def in_flight(self) -> InFlightCap:
+        """The run's request slots: the top-level ``concurrency`` for every stream and thread
+        together (no run-wide cap without it), each stream's own ``concurrency`` for its share."""
+        if self._in_flight is None:
+            self._in_flight = InFlightCap(self.config.get("concurrency"))
+        return self._in_flight
 
     def discover_streams(self) -> list[RestApiStream]:
         """One stream per entry of ``streams``; every settings problem is reported at once."""
@@ -64,16 +75,60 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, Tap):
         self.stop_gate.request(signum)
 
     def sync_all(self) -> None:
-        """Sync every stream; after a stop signal, write the STATE of what was written and exit
-        with 128 + the signal number."""
+        """Sync every stream (root streams side by side with a top-level ``concurrency`` above
+        1); after a stop signal, write the STATE of what was written and exit with 128 + the
+        signal number."""
+        roots = self._roots_side_by_side()
         try:
-            super().sync_all()
+            if roots:
+                self._sync_side_by_side(roots)
+            else:
+                super().sync_all()
         except StopRequested as stop:
             for signum in (signal.SIGTERM, signal.SIGINT):  # also through interpreter exit
                 signal.signal(signum, signal.SIG_IGN)
-            self.state_writer.write_state(self.state)
+            self._write_final_state()
             self.logger.warning("Stopped: final STATE written; exiting with %d", stop.exit_code)
             sys.exit(stop.exit_code)
+        except Exception as error:
+            if roots:  # the others are stopped: the STATE of what they wrote, then the error
+                self._write_final_state()
+                self.logger.error("Stopped after the first error (%s): final STATE written",
+                                  type(error).__name__)
+            raise
+
+    def _roots_side_by_side(self) -> list[Stream]:
+        """The root streams to sync in threads: none (one after another, as the SDK does) unless
+        the top-level ``concurrency`` is above 1 and there are several."""
+        if (self.config.get("concurrency") or 1) <= 1:
+            return []
+        roots = [stream for stream in self.streams.values()
+                 if (stream.selected or stream.has_selected_descendents)
+                 and stream.parent_stream_type is None]
+        return roots if len(roots) > 1 else []
+
+    def _sync_side_by_side(self, roots: list[Stream]) -> None:
+        """The SDK's ``sync_all``, with the root streams in worker threads (private SDK hooks:
+        its preparation steps, kept as they are)."""
+        self._reset_state_progress_markers()
+        self._set_compatible_replication_methods()
+        if self.state:
+            self.state_writer.write_state(self.state)
+        for stream in self.streams.values():
+            if not stream.selected and not stream.has_selected_descendents:
+                self.logger.info("Skipping deselected stream '%s'.", stream.name)
+        sync_side_by_side(roots, self.config["concurrency"], self.stop_gate)
+        with self.message_writer.lock:
+            self.state_writer.write_state(self.state)  # after all streams (unchanged: none)
+        for stream in self.streams.values():
+            stream.log_sync_costs()
+
+    def _write_final_state(self) -> None:
+        """The STATE of what was written, then no more output (threads still running when a
+        stopped run exits can add nothing after it)."""
+        with self.message_writer.lock:
+            self.state_writer.write_state(self.state)
+            self.message_writer.close()
 
 
 def _attach_children(streams: list[RestApiStream]) -> None:
