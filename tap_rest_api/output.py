@@ -70,10 +70,9 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             message["version"] = version
         if time_extracted is not None:
             message["time_extracted"] = time_extracted
-        line = serialize_jsonl(message)
-        with self.lock:
+        with self.lock:  # the SDK's serializer reuses one module-wide buffer
             if not self._closed:
-                self._stream().write(line)
+                self._stream().write(serialize_jsonl(message))
 
     def flush(self) -> None:
         """Write out what is buffered."""

@@ -30,6 +30,8 @@ class PagesApi:
     """The page starting at this offset has 40 records fewer (the data changed under us)."""
     fail_at: int | None = None
     """The page starting at this offset answers HTTP 500, every time."""
+    fail_path: str | None = None
+    """With ``fail_at``: only requests to this path fail (streams side by side on one API)."""
     stall_from: int | None = None
     """Pages from this offset on are held until ``release`` is set (at most 20 s)."""
     retry_after_at: int | None = None
@@ -46,7 +48,8 @@ class PagesApi:
 
     @contextmanager
     def serving(self) -> Iterator[str]:
-        """Serve on 127.0.0.1 for the block; yields the URL of ``/items``."""
+        """Serve on 127.0.0.1 for the block; yields the URL of ``/items`` (any other path
+        serves the same records)."""
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -92,7 +95,7 @@ class PagesApi:
         if self.stall_from is not None and offset >= self.stall_from:
             self.stalled.set()
             self.release.wait(20)
-        if offset == self.fail_at:
+        if offset == self.fail_at and self.fail_path in (None, urlsplit(path).path):
             return 500, {}, b"broken page"
         if offset == self.retry_after_at:
             self.retry_after_at = None
