@@ -6,7 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = (("tap.py",), ("tap_concurrency.py",), ("target_rest_api.py",),
+BENCHES = (("tap.py",), ("tap_concurrency.py",), ("tap_concurrency.py", "--streams", "8"),
+           ("tap_concurrency.py", "--children"), ("target_rest_api.py",),
            ("target_rest_api.py", "--in-flight"), ("target_delta.py",), ("main_job.py",),
            ("spark.py",))
 

@@ -26,6 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 BIN = Path(sys.executable).parent
+CHILDREN = 20
+"""Children of each record at ``/parents/{id}/children``."""
 
 
 def _record(i: int) -> dict:
@@ -38,6 +40,7 @@ def serve(total: int, port_file: str, latency: float = 0.0) -> None:
     """Serve ``total`` records under ``data`` (and ``meta.total``) with offset/limit, caching
     each page's bytes; each answer waits ``latency`` seconds first, as a remote API would.
 
+    ``GET /parents/{id}/children`` answers that record's 20 children (no pagination).
     ``GET /_stats`` answers the requests served and the most that were open at once since the
     last ``GET /_stats?reset=1``.
     """
@@ -72,6 +75,11 @@ def serve(total: int, port_file: str, latency: float = 0.0) -> None:
 
         def _page(self) -> bytes:
             time.sleep(latency)
+            if self.path.endswith("/children"):
+                parent = int(self.path.split("/")[-2])
+                rows = [{"id": parent * CHILDREN + k, "parent_id": parent, "title": f"child {k}"}
+                        for k in range(CHILDREN)]
+                return json.dumps({"data": rows}).encode()
             query = parse_qs(urlsplit(self.path).query)
             offset, limit = int(query["offset"][0]), int(query["limit"][0])
             key = (offset, limit)
@@ -131,6 +139,12 @@ def run_tap(url: str, page_size: int, settings: dict | None = None,
     pagination = {"type": "offset", "page_size": page_size, **settings.pop("pagination", {})}
     config = {"streams": [{"name": "customers", "url": url, "pagination": pagination,
                            "response": {"root_key": "data"}, **settings}]}
+    return run_tap_config(config, output)
+
+
+def run_tap_config(config: dict, output: IO[bytes] | None = None) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of one tap run with ``config``; its output goes to
+    ``output`` or /dev/null."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(config, handle)
     started = time.perf_counter()

@@ -11,7 +11,7 @@ import importlib
 import inspect
 
 import pytest
-from singer_sdk import Stream, Target
+from singer_sdk import Stream, Tap, Target
 from singer_sdk.plugin_base import PluginBase
 from singer_sdk.sinks import BatchSink, Sink
 from singer_sdk.streams.rest import RESTStream
@@ -29,6 +29,8 @@ HOOKS = [
     (PluginBase, "_validate_config", ["raise_errors"]),
     (PluginBase, "_handle_termination", ["signum", "frame"]),
     (PluginBase, "_setup_signal_handlers", []),
+    (Tap, "_reset_state_progress_markers", []),
+    (Tap, "_set_compatible_replication_methods", []),
     (Sink, "_validate_and_parse", ["record"]),
     (Sink, "_singer_validate_message", ["record"]),
     (BatchSink, "_get_context", ["record"]),
@@ -37,6 +39,10 @@ HOOKS = [
     (Stream, "_write_activate_version_message", ["full_table_version"]),
     (Stream, "_write_schema_message", []),
     (Stream, "_write_state_message", []),
+    (Stream, "_increment_stream_state", ["latest_record", "context"]),
+    (Stream, "_finalize_state", ["state"]),
+    (Stream, "_write_starting_replication_value", ["context"]),
+    (Stream, "_write_replication_key_signpost", ["context", "value"]),
     (Stream, "_generate_record_messages", ["record"]),
     (Stream, "_write_record_message", ["record"]),
     (RESTStream, "_prepare_request", ["context", "page"]),
