@@ -24,6 +24,7 @@ from rest_connector.http import HttpClient, describe
 from rest_connector.local_files import local_path
 from rest_connector.retry import RetryPolicy
 from rest_connector.stream_maps import passes_unchanged
+from tap_rest_api.children_ahead import ChildrenAhead, request_key
 from tap_rest_api.inference import InferredSchema
 from tap_rest_api.pages_ahead import Answer, PagesAhead
 from tap_rest_api.pagination import (
@@ -33,7 +34,7 @@ from tap_rest_api.pagination import (
     PageWindow,
     build_paginator,
 )
-from tap_rest_api.parents import ParentLink
+from tap_rest_api.parents import ParentFieldError, ParentLink
 from tap_rest_api.records import Page, PageReader
 from tap_rest_api.schema import DeclaredRecords, declared_schema
 from tap_rest_api.settings import StreamSettings
@@ -114,6 +115,8 @@ class RestApiStream(RESTStream):
         self.link: ParentLink | None = settings.parent_link
         self.parent_stream: RestApiStream | None = None
         self._from_parent: dict[str, Any] = {}
+        self._ahead: ChildrenAhead | None = None
+        """A child's first requests for upcoming parent records (``concurrency`` above 1)."""
         self._context_only_fields: tuple[str, ...] = ()
         if self.link is not None:
             # Incremental children keep a bookmark per parent; others need no partitions.
@@ -292,18 +295,21 @@ class RestApiStream(RESTStream):
     def request_decorator(self, func: Callable) -> Callable:
         """Rate limit every try and retry transient failures with the shared policy.
 
-        The page read to infer the schema is served again, once, to the identical request.
+        A request already answered is not sent again: the page read to infer the schema (once,
+        to the identical request) and a child's first request sent ahead (``ChildrenAhead``).
         """
         retrying = self.http.retrying(func)
 
         def send(prepared: requests.PreparedRequest, context: dict | None) -> requests.Response:
-            key = (prepared.url, prepared.body)
+            key = request_key(prepared)
             prefetched, self._prefetched = self._prefetched, None
             if prefetched is not None and prefetched[0] == key:
                 return prefetched[1]
             self._tap.message_writer.flush()  # what was read goes out before we wait
             with self._tap.stop_gate.waiting():
-                response = retrying(prepared, context)
+                response = self._ahead.take(prepared) if self._ahead is not None else None
+                if response is None:
+                    response = retrying(prepared, context)
             if self._reading_ahead:
                 self._prefetched = (key, response)
             return response
@@ -416,20 +422,81 @@ class RestApiStream(RESTStream):
         number: int,
     ) -> tuple[requests.Response, Page]:
         """One page read ahead, in a worker thread: rate limit, retries, status, decoding
-        (an undecodable body is retried); nothing of the stream is changed. Each try logs
-        the SDK's request metric, as its ``_request`` does (the pipeline counts pages by it)."""
+        (an undecodable body is retried); nothing of the stream is changed."""
 
         def once() -> tuple[requests.Response, Page]:
-            response = self.requests_session.send(
-                self.authenticator(prepared), timeout=self.timeout,
-                allow_redirects=self.allow_redirects)
-            self._write_request_duration_log(
-                endpoint=self.path, response=response, context=context,
-                extra_tags={"url": prepared.path_url} if self._LOG_REQUEST_METRIC_URLS else None)
-            self._check_status(response)
+            response = self._send_checked(prepared, context)
             return response, reader.decode(response, number)
 
         return self.http.retrying(once)()
+
+    def _send_checked(self, prepared: requests.PreparedRequest,
+                      context: dict | None) -> requests.Response:
+        """One try of a request sent ahead, in a worker thread: the status checked (a status in
+        ``response.empty_on`` passes), and the SDK's request metric logged, as its ``_request``
+        does (the pipeline counts pages by it)."""
+        response = self.requests_session.send(
+            self.authenticator(prepared), timeout=self.timeout,
+            allow_redirects=self.allow_redirects)
+        self._write_request_duration_log(
+            endpoint=self.path, response=response, context=context,
+            extra_tags={"url": prepared.path_url} if self._LOG_REQUEST_METRIC_URLS else None)
+        self._check_status(response)
+        return response
+
+    # -- children of upcoming parents (a child with concurrency above 1) ---------------------
+
+    def _requested_records(self, context: dict | None) -> Iterator[dict]:
+        """``request_records``; a parent of children with ``concurrency`` above 1 plans each new
+        page's records for them, so their first requests go out ahead (``ChildrenAhead``)."""
+        ahead = [child for child in self.child_streams if child.settings.concurrency > 1
+                 and (child.selected or child.has_selected_descendents)]
+        if not ahead:
+            yield from self.request_records(context)
+            return
+        planned: Page | None = None
+        try:
+            for record in self.request_records(context):
+                page = self._reader.last_page
+                if page is not planned:
+                    planned = page
+                    records = [{**each, **self._from_parent} for each in page.records]
+                    for child in ahead:
+                        child.plan_ahead(records)
+                yield record
+        finally:
+            for child in ahead:
+                child.stop_ahead()
+
+    def plan_ahead(self, parent_records: list[dict[str, Any]]) -> None:
+        """Send this child's first request for each of ``parent_records`` ahead, up to its
+        ``concurrency`` at once (called by the parent, between two of this child's syncs)."""
+        if self._ahead is None:
+            self._ahead = ChildrenAhead(self.settings.concurrency, self._prepare_first_request,
+                                        partial(self.http.retrying(self._send_checked),
+                                                context=None),
+                                        name=f"{self.name}-ahead")
+        self._ahead.plan(parent_records)
+
+    def stop_ahead(self) -> None:
+        """The parent's sync ended (or failed): nothing more is sent ahead."""
+        if self._ahead is not None:
+            self._ahead.close()
+            self._ahead = None
+
+    def _prepare_first_request(self, parent_record: dict[str, Any]
+                               ) -> requests.PreparedRequest | None:
+        """The first request of this child's sync for ``parent_record``, as that sync will
+        prepare it, changing nothing of the stream; None if the record lacks a placeholder's
+        value (its own sync reports that, in order)."""
+        try:
+            context = self.link.context(parent_record, self.parent_stream.primary_keys)
+        except ParentFieldError:
+            return None
+        if self._paginator is None:  # before this child's first sync only: nobody reads it yet
+            self.get_new_paginator()
+        first = build_paginator(self.settings.pagination, self._reader, self.logger, frozenset())
+        return self._prepare_page(context, first.current_value if first is not None else None)
 
     # -- records --------------------------------------------------------------------------
 
@@ -461,14 +528,14 @@ class RestApiStream(RESTStream):
             if self._declared_records is None:
                 self._declared_records = DeclaredRecords(
                     self.name, self.schema, self.logger, self.primary_keys)
-            for record in self.request_records(context):
+            for record in self._requested_records(context):
                 if from_parent:
                     record.update(from_parent)
                 yield self._declared_records.conform(record, self._reader.pages_read)
             return
         checked: Page | None = None
         page_fits = False  # no record of the checked page widens the schema
-        for record in self.request_records(context):
+        for record in self._requested_records(context):
             page = self._reader.last_page
             if page is not checked:
                 checked = page
