@@ -336,11 +336,13 @@ class RestApiStream(RESTStream):
 
     def request_records(self, context: dict | None) -> Iterable[dict]:
         """Every record of every page, in page order; pages ahead when ``concurrency`` allows
-        (the first page alone, as when it is read to infer the schema or for a page window)."""
+        (the first page alone, as when it is read to infer the schema or for a page window).
+        A child's pages are read one after another: its concurrency goes to the first requests
+        of upcoming parents instead (``ChildrenAhead``)."""
         pagination = self.settings.pagination
         if (self.settings.concurrency > 1 and pagination is not None
                 and pagination.type in WINDOWED_TYPES and not self._reading_ahead
-                and self.page_window is None):
+                and self.page_window is None and self.parent_stream is None):
             return self._request_pages_ahead(context)
         return super().request_records(context)
 
@@ -495,8 +497,20 @@ class RestApiStream(RESTStream):
             return None
         if self._paginator is None:  # before this child's first sync only: nobody reads it yet
             self.get_new_paginator()
+        if self.settings.incremental is not None:
+            # The bookmark this parent's sync will start from, as that sync records it first
+            # (the same value then: the parent's own bookmark changes only in its sync).
+            self._write_starting_replication_value(context)
         first = build_paginator(self.settings.pagination, self._reader, self.logger, frozenset())
-        return self._prepare_page(context, first.current_value if first is not None else None)
+        # Also while the schema's sample is read: the sync has begun, so the state is loaded.
+        reading_ahead, self._reading_ahead = self._reading_ahead, False
+        try:
+            prepared = self._prepare_page(context, first.current_value if first else None)
+        finally:
+            self._reading_ahead = reading_ahead
+        if self._prefetched is not None and self._prefetched[0] == request_key(prepared):
+            return None  # read already, to infer the schema
+        return prepared
 
     # -- records --------------------------------------------------------------------------
 

@@ -38,6 +38,9 @@ class PagesApi:
     """The page at this offset answers 429 with ``Retry-After: 1`` the first time."""
     truncated_at: int | None = None
     """The page at this offset is cut off mid-body the first time."""
+    children: int = 0
+    """``/parents/{id}/children`` serves this many records ``{"id": id * 1000 + i, "updated":
+    i}`` (``offset``/``limit`` pages), for parent→child streams."""
     requests: list[tuple[float, str]] = field(default_factory=list)
     """(arrival time, path and query) of every request, in arrival order."""
     peak_open: int = 0
@@ -100,10 +103,16 @@ class PagesApi:
         if offset == self.retry_after_at:
             self.retry_after_at = None
             return 429, {"Retry-After": "1"}, b"slow down"
-        end = min(offset + limit, self.total)
-        if offset == self.short_at:
-            end -= 40
-        rows = [{"id": i, "updated": i} for i in range(offset, end)]
+        parts = urlsplit(path).path.split("/")
+        if self.children and parts[-1] == "children":
+            first = int(parts[-2]) * 1000
+            rows = [{"id": first + i, "updated": i}
+                    for i in range(offset, min(offset + limit, self.children))]
+        else:
+            end = min(offset + limit, self.total)
+            if offset == self.short_at:
+                end -= 40
+            rows = [{"id": i, "updated": i} for i in range(offset, end)]
         body = json.dumps({"data": rows, "meta": {"total": self.total}}).encode()
         if offset == self.truncated_at:
             self.truncated_at = None
