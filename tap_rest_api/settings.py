@@ -65,10 +65,16 @@ INCREMENTAL = th.Property(
     title="Incremental replication",
 )
 
-CONCURRENCY = th.Property(
+STREAM_CONCURRENCY = th.Property(
     "concurrency", th.IntegerType(minimum=1),
-    description="Most requests in flight at once (1: one at a time); offset and page "
-                "pagination read pages ahead, emitted in page order",
+    description="This stream's share of the requests in flight (1: one at a time): offset and "
+                "page pagination read pages ahead, a child requests upcoming parents' "
+                "children ahead; output stays in order",
+)
+TAP_CONCURRENCY = th.Property(
+    "concurrency", th.IntegerType(minimum=1),
+    description="Most requests the whole tap keeps in flight at once (1: one at a time); above "
+                "1, streams are read side by side",
 )
 
 STREAM = th.ObjectType(
@@ -94,7 +100,7 @@ STREAM = th.ObjectType(
     INCREMENTAL,
     TIMEOUT,
     MAX_RESPONSE_BYTES,
-    CONCURRENCY,
+    STREAM_CONCURRENCY,
     th.Property("parent", th.StringType,
                 description="Stream whose records this one is requested for, once each, "
                             "filling {parent.<dot path>} placeholders"),
@@ -112,7 +118,7 @@ CONFIG_SCHEMA = forbid_unknown_keys(
         RATE_LIMIT,
         TIMEOUT,
         MAX_RESPONSE_BYTES,
-        CONCURRENCY,
+        TAP_CONCURRENCY,
         th.Property(
             "emit_activate_version_messages", th.BooleanType, default=True,
             title="Emit ACTIVATE_VERSION messages",
