@@ -56,12 +56,9 @@ class FilesInPlace:
         """Rows written so far."""
         return sum(f.rows for f in self._files)
 
-    def write(self, batch: pa.RecordBatch | pa.Table) -> None:
+    def write(self, batch: pa.RecordBatch) -> None:
         """Write ``batch`` as one new data file (refusing a lossy schema change, as an append
         would: ``target_delta.evolution``)."""
-        if isinstance(batch, pa.Table):
-            batch = batch.combine_chunks().to_batches()[0] if batch.num_rows else (
-                pa.RecordBatch.from_pylist([], schema=batch.schema))
         self.schema, _ = plan(self.schema, batch)
         batch = widen_batch(batch, self.schema)
         name = self._new_name()
@@ -74,7 +71,8 @@ class FilesInPlace:
         schema = pq.read_schema(path)
         if self.schema is not None and schema != self.schema:
             table = pq.read_table(path)
-            self.write(table)
+            for batch in table.to_batches():
+                self.write(batch)
             if not keep_source:
                 path.unlink()
             return table.num_rows
@@ -90,14 +88,15 @@ class FilesInPlace:
 
     def move(self, directory: Path) -> None:
         """The table moved (several streams under one path): take the files along."""
-        old, files = self.directory, self._files
-        self.directory = directory
-        if files:
-            self._make_directory()  # (before the old one is left: it may hold the new one)
-            for data_file in files:
+        old, made_old = self.directory, self._made_directory
+        self.directory, self._made_directory = directory, False
+        if self._files:
+            self._make_directory()
+            for data_file in self._files:
                 shutil.move(old / data_file.name, directory / data_file.name)
-        with contextlib.suppress(OSError):  # not empty: the new directory is inside it
-            old.rmdir()
+        if made_old:
+            with contextlib.suppress(OSError):  # not empty: the new directory is inside it
+                old.rmdir()
 
     def commit(self, table: DeltaTable | None, uri: str) -> None:
         """Replace the table's content with these files, in one commit (the table is created

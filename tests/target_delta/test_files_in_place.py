@@ -143,3 +143,18 @@ def test_a_batch_file_of_the_exact_schema_becomes_a_data_file(tmp_path, delete):
     assert len(_data_files(path)) == 2
     assert [f.exists() for f in files] == [not delete] * 2
     assert stray_files(path) == []
+
+
+def test_files_follow_their_stream_when_a_second_stream_splits_the_path(tmp_path):
+    """A path without {stream} gets <path>/<stream> per stream once a second stream arrives:
+    the files the first stream already wrote move along, uncommitted."""
+    path = tmp_path / "t"
+    first = [record_msg("a", {"id": i, "v": i}) for i in range(1, 4)]
+    run_target({"path": str(path), "mode": "overwrite", "batch_size_rows": 1},
+               [schema_msg("a", PROPS), version_msg("a"), *first,
+                schema_msg("b", PROPS), version_msg("b"), record_msg("b", {"id": 9, "v": 9}),
+                version_msg("a"), version_msg("b")])
+    assert [r["id"] for r in rows(path / "a")] == [1, 2, 3]
+    assert [r["id"] for r in rows(path / "b")] == [9]
+    assert sorted(p.name for p in path.iterdir()) == ["a", "b"]
+    assert stray_files(path / "a") == [] and stray_files(path / "b") == []
