@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def test_streams_side_by_side_keep_page_order_and_the_cap(tap: Callable[..., Tap
     for name in NAMES:
         assert [r["id"] for r in run.records(name)] == list(range(600)), name
     order = [m["stream"] for m in run.messages if m["type"] == "RECORD"]
-    switches = sum(1 for before, after in zip(order, order[1:]) if before != after)
+    switches = sum(1 for before, after in pairwise(order) if before != after)
     assert switches > len(NAMES), "the streams were not read side by side"
     # Two streams read pages ahead at once would send up to 6; the run-wide cap holds 3.
     assert 1 < api.peak_open <= 3
@@ -130,7 +131,7 @@ def test_requests_per_second_holds_across_stream_threads(tap: Callable[..., TapR
     arrivals = sorted(at for at, _ in api.requests)
     assert len(arrivals) == 15
     assert {path.split("?")[0] for path in api.paths()} == {"/alpha", "/beta", "/gamma"}
-    gaps = [after - before for before, after in zip(arrivals, arrivals[1:])]
+    gaps = [after - before for before, after in pairwise(arrivals)]
     # 0.1 s apart at the server (a little less for scheduling); a limiter per thread would
     # let three requests in at once.
     assert min(gaps) > 0.07, gaps
