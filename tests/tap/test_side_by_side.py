@@ -132,9 +132,9 @@ def test_requests_per_second_holds_across_stream_threads(tap: Callable[..., TapR
     assert len(arrivals) == 15
     assert {path.split("?")[0] for path in api.paths()} == {"/alpha", "/beta", "/gamma"}
     gaps = [after - before for before, after in pairwise(arrivals)]
-    # 0.1 s apart at the server (a little less for scheduling); a limiter per thread would
+    # 0.1 s apart at the server (less for scheduling on a busy machine); a limiter per thread would
     # let three requests in at once.
-    assert min(gaps) > 0.07, gaps
+    assert min(gaps) > 0.05, gaps
 
 
 @pytest.mark.parametrize(("signum", "expected_code"), [(signal.SIGTERM, 143),
