@@ -489,8 +489,8 @@ class RestApiStream(RESTStream):
     def _prepare_first_request(self, parent_record: dict[str, Any]
                                ) -> requests.PreparedRequest | None:
         """The first request of this child's sync for ``parent_record``, as that sync will
-        prepare it, changing nothing of the stream; None if the record lacks a placeholder's
-        value (its own sync reports that, in order)."""
+        prepare it, without touching what a sync in progress reads (its paginator and pages);
+        None if the record lacks a placeholder's value (its own sync reports that, in order)."""
         try:
             context = self.link.context(parent_record, self.parent_stream.primary_keys)
         except ParentFieldError:
