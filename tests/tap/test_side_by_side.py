@@ -12,6 +12,7 @@ from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import assert_no_canary
@@ -173,3 +174,31 @@ def test_a_stop_signal_with_requests_in_flight_in_several_streams(
     assert {name: b["replication_key_value"] for name, b in
             messages[-1]["value"]["bookmarks"].items()
             if "replication_key_value" in b} == written
+
+
+def test_marks_and_batch_files_side_by_side(tap: Callable[..., TapRun], tmp_path: Path) -> None:
+    api = PagesApi(total=450, max_delay=0.02)
+    with api.serving() as url:
+        config = _config(url, ("alpha", "beta", "gamma"), top={"concurrency": 3})
+        for each in config["streams"]:
+            del each["incremental"]
+        marks = tap(config)
+        config["batch_config"] = {"encoding": {"format": "parquet"},
+                                  "storage": {"root": tmp_path.as_uri()}, "batch_size": 200}
+        batches = tap(config)
+    assert marks.returncode == 0, marks.stderr
+    for name in ("alpha", "beta", "gamma"):  # each stream opens and completes its own version
+        own = [m["type"] for m in marks.messages
+               if m.get("stream") == name and m["type"] in ("RECORD", "ACTIVATE_VERSION")]
+        assert own == ["ACTIVATE_VERSION"] + ["RECORD"] * 450 + ["ACTIVATE_VERSION"]
+    assert batches.returncode == 0, batches.stderr
+    for name in ("alpha", "beta", "gamma"):
+        files = [path for m in batches.of_type("BATCH") if m["stream"] == name
+                 for path in m["manifest"]]
+        assert len(files) == 3
+        ids = [row["id"] for path in files
+               for row in pq.read_table(path.removeprefix("file://")).to_pylist()]
+        assert ids == list(range(450))
+        own = [m["type"] for m in batches.messages
+               if m.get("stream") == name and m["type"] in ("BATCH", "ACTIVATE_VERSION")]
+        assert own == ["ACTIVATE_VERSION", "BATCH", "BATCH", "BATCH", "ACTIVATE_VERSION"]
