@@ -16,9 +16,11 @@ from typing import Any
 
 import requests
 
+from tap_rest_api.records import Page
 from tap_rest_api.request_pool import RequestPool
 
 RequestKey = tuple[str | None, Any]
+Answer = tuple[requests.Response, Page]
 
 
 def request_key(prepared: requests.PreparedRequest) -> RequestKey:
@@ -39,7 +41,7 @@ class ChildrenAhead:
         self,
         width: int,
         prepare: Callable[[dict[str, Any]], requests.PreparedRequest | None],
-        fetch: Callable[[requests.PreparedRequest], requests.Response],
+        fetch: Callable[[requests.PreparedRequest], Answer],
         name: str,
     ) -> None:
         self._width = width
@@ -55,10 +57,10 @@ class ChildrenAhead:
         self._planned = deque(parent_records)
         self._refill()
 
-    def take(self, prepared: requests.PreparedRequest) -> requests.Response | None:
-        """The answer to ``prepared`` if it was sent ahead (waiting for it; its error after
-        retries is raised here), else None. Answers planned before it were for parent records
-        whose children were not synced: they are dropped."""
+    def take(self, prepared: requests.PreparedRequest) -> Answer | None:
+        """The answer to ``prepared`` (response and decoded first page) if it was sent ahead
+        (waiting for it; its error after retries is raised here), else None. Answers planned
+        before it were for parent records whose children were not synced: they are dropped."""
         key = request_key(prepared)
         position = next((index for index, (waiting, _) in enumerate(self._waiting)
                          if waiting == key), None)

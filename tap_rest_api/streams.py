@@ -307,8 +307,11 @@ class RestApiStream(RESTStream):
                 return prefetched[1]
             self._tap.message_writer.flush()  # what was read goes out before we wait
             with self._tap.stop_gate.waiting():
-                response = self._ahead.take(prepared) if self._ahead is not None else None
-                if response is None:
+                answer = self._ahead.take(prepared) if self._ahead is not None else None
+                if answer is not None:
+                    response, page = answer
+                    self._reader.accept(response, page)
+                else:
                     response = retrying(prepared, context)
             if self._reading_ahead:
                 self._prefetched = (key, response)
@@ -424,27 +427,20 @@ class RestApiStream(RESTStream):
         number: int,
     ) -> tuple[requests.Response, Page]:
         """One page read ahead, in a worker thread: rate limit, retries, status, decoding
-        (an undecodable body is retried); nothing of the stream is changed."""
+        (an undecodable body is retried); nothing of the stream is changed. Each try logs
+        the SDK's request metric, as its ``_request`` does (the pipeline counts pages by it)."""
 
         def once() -> tuple[requests.Response, Page]:
-            response = self._send_checked(prepared, context)
+            response = self.requests_session.send(
+                self.authenticator(prepared), timeout=self.timeout,
+                allow_redirects=self.allow_redirects)
+            self._write_request_duration_log(
+                endpoint=self.path, response=response, context=context,
+                extra_tags={"url": prepared.path_url} if self._LOG_REQUEST_METRIC_URLS else None)
+            self._check_status(response)
             return response, reader.decode(response, number)
 
         return self.http.retrying(once)()
-
-    def _send_checked(self, prepared: requests.PreparedRequest,
-                      context: dict | None) -> requests.Response:
-        """One try of a request sent ahead, in a worker thread: the status checked (a status in
-        ``response.empty_on`` passes), and the SDK's request metric logged, as its ``_request``
-        does (the pipeline counts pages by it)."""
-        response = self.requests_session.send(
-            self.authenticator(prepared), timeout=self.timeout,
-            allow_redirects=self.allow_redirects)
-        self._write_request_duration_log(
-            endpoint=self.path, response=response, context=context,
-            extra_tags={"url": prepared.path_url} if self._LOG_REQUEST_METRIC_URLS else None)
-        self._check_status(response)
-        return response
 
     # -- children of upcoming parents (a child with concurrency above 1) ---------------------
 
@@ -474,9 +470,10 @@ class RestApiStream(RESTStream):
         """Send this child's first request for each of ``parent_records`` ahead, up to its
         ``concurrency`` at once (called by the parent, between two of this child's syncs)."""
         if self._ahead is None:
+            reader = PageReader(self.name, self.settings.root_key, self.logger,
+                                self.settings.empty_on)  # decodes only: safe in the workers
             self._ahead = ChildrenAhead(self.settings.concurrency, self._prepare_first_request,
-                                        partial(self.http.retrying(self._send_checked),
-                                                context=None),
+                                        partial(self._fetch_ahead, reader, None, number=1),
                                         name=f"{self.name}-ahead")
         self._ahead.plan(parent_records)
 

@@ -31,8 +31,9 @@ class PagesApi:
     """The page starting at this offset has 40 records fewer (the data changed under us)."""
     fail_at: int | None = None
     """The page starting at this offset answers HTTP 500, every time."""
-    fail_path: str | None = None
-    """With ``fail_at``: only requests to this path fail (streams side by side on one API)."""
+    fault_path: str | None = None
+    """``fail_at`` and ``truncated_at`` apply to requests to this path only (several streams
+    on one API)."""
     stall_from: int | None = None
     """Pages from this offset on are held until ``release`` is set (at most 20 s)."""
     retry_after_at: int | None = None
@@ -103,7 +104,7 @@ class PagesApi:
         if self.stall_from is not None and offset >= self.stall_from:
             self.stalled.set()
             self.release.wait(20)
-        if offset == self.fail_at and self.fail_path in (None, urlsplit(path).path):
+        if offset == self.fail_at and self.fault_path in (None, urlsplit(path).path):
             return 500, {}, b"broken page"
         if offset == self.retry_after_at:
             self.retry_after_at = None
@@ -119,7 +120,7 @@ class PagesApi:
                 end -= 40
             rows = [{"id": i, "updated": i} for i in range(offset, end)]
         body = json.dumps({"data": rows, "meta": {"total": self.total}}).encode()
-        if offset == self.truncated_at:
+        if offset == self.truncated_at and self.fault_path in (None, urlsplit(path).path):
             self.truncated_at = None
             body = body[: len(body) // 2]
         return 200, {"Content-Type": "application/json"}, body

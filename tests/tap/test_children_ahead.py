@@ -89,7 +89,7 @@ def test_a_failing_child_request_stops_as_one_request_at_a_time_does(
     runs = []
     for concurrency in (4, None):
         api = PagesApi(total=PARENTS, children=CHILDREN, max_delay=0.01, fail_at=0,
-                       fail_path="/parents/37/children")
+                       fault_path="/parents/37/children")
         with api.serving() as url:
             runs.append(tap(_config(url, concurrency=concurrency,
                                     rate_limit={"max_retries": 0})))
@@ -99,3 +99,17 @@ def test_a_failing_child_request_stops_as_one_request_at_a_time_does(
     assert "HTTP 500 Internal Server Error for GET /parents/37/children" in ahead.stderr
     assert _untimed(ahead) == _untimed(sequential)  # the children of parents 0 to 36, no more
     assert ahead.records("children")[-1]["id"] == 36 * 1000 + CHILDREN - 1
+
+
+def test_a_cut_off_child_answer_ahead_is_retried_by_its_worker(
+        tap: Callable[..., TapRun]) -> None:
+    api = PagesApi(total=PARENTS, children=CHILDREN, max_delay=0.01, truncated_at=0,
+                   fault_path="/parents/9/children")
+    with api.serving() as url:
+        run = tap(_config(url, concurrency=4))
+    assert run.returncode == 0, run.stderr
+    assert [r["id"] for r in run.records("children")] == [
+        parent * 1000 + i for parent in range(PARENTS) for i in range(CHILDREN)]
+    first = "/parents/9/children?offset=0&limit=10"
+    assert api.paths().count(first) == 2  # cut off, then read again: used once
+    assert "could not be read to the end" in run.stderr or "Retrying" in run.stderr

@@ -103,7 +103,7 @@ def test_concurrency_1_syncs_streams_one_after_another(tap: Callable[..., TapRun
 
 
 def test_a_failing_stream_stops_the_others(tap: Callable[..., TapRun]) -> None:
-    api = PagesApi(total=20_000, max_delay=0.02, fail_at=300, fail_path="/beta")
+    api = PagesApi(total=20_000, max_delay=0.02, fail_at=300, fault_path="/beta")
     with api.serving() as url:
         run = tap(_config(url, ("alpha", "beta", "gamma"), top={"concurrency": 3},
                           rate_limit={"max_retries": 0}))
