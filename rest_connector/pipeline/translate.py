@@ -142,6 +142,7 @@ def _tap_settings(config: dict[str, Any]) -> PluginSettings:
         origins.append((("streams", index, "name"), ("CONFIG", "inputs", name)))
         origins.append((("streams", index), ("CONFIG", "inputs", name)))
     settings: dict[str, Any] = {"streams": streams}
+    _inputs_side_by_side(settings, origins)
     transform = config.get("transform") or {"type": "noop"}
     if transform["type"] == "stream_maps":
         for key in ("stream_maps", "stream_map_config"):
@@ -149,6 +150,24 @@ def _tap_settings(config: dict[str, Any]) -> PluginSettings:
                 settings[key] = transform[key]
                 origins.append(((key,), ("CONFIG", "transform", key)))
     return PluginSettings(TAP, TAP, settings, tuple(origins))
+
+
+def _inputs_side_by_side(settings: dict[str, Any],
+                         origins: list[tuple[tuple[str | int, ...], YamlPath]]) -> None:
+    """Several inputs, one with ``concurrency`` above 1: the tap's run-wide ``concurrency`` is
+    the largest input's, so the inputs are read side by side under that cap, each within its
+    own value (an input without one keeps one request at a time)."""
+    streams = settings["streams"]
+    shares = {index: stream.get("concurrency") for index, stream in enumerate(streams)}
+    valid = {i: n for i, n in shares.items() if type(n) is int and n >= 1}
+    if len(streams) < 2 or max(valid.values(), default=1) <= 1:
+        return
+    widest = max(valid, key=valid.__getitem__)
+    settings["concurrency"] = valid[widest]
+    origins.append((("concurrency",), ("CONFIG", "inputs", streams[widest]["name"],
+                                       "concurrency")))
+    for stream in streams:
+        stream.setdefault("concurrency", 1)
 
 
 def _target_settings(name: str, spec: dict[str, Any]) -> PluginSettings:

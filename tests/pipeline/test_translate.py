@@ -100,6 +100,27 @@ def test_concurrency_of_an_input_passes_through_and_is_checked(write_pipeline):
     assert problem.startswith("line ")
 
 
+def test_several_inputs_with_concurrency_are_read_side_by_side_under_the_largest(
+        write_pipeline):
+    """The tap's run-wide cap (and streams side by side) comes from the inputs' values; an
+    input that sets none keeps one request at a time."""
+    second = """    crm_orders:
+      format: rest_api
+      url: "{{ env.CRM_API_URL }}/api/v2/orders"
+      concurrency: 4
+    crm_notes:
+      format: rest_api
+      url: "{{ env.CRM_API_URL }}/api/v2/notes"
+"""
+    text = GOOD.replace("  transform:\n", second + "  transform:\n").replace(
+        "        root_key: results\n", "        root_key: results\n      concurrency: 6\n")
+    settings = translate(write_pipeline(text), env=ENV).tap.settings
+    assert settings["concurrency"] == 6
+    assert [s["concurrency"] for s in settings["streams"]] == [6, 4, 1]
+    alone = translate(write_pipeline(GOOD), env=ENV).tap.settings
+    assert "concurrency" not in alone and "concurrency" not in alone["streams"][0]
+
+
 def test_missing_required_setting(write_pipeline):
     text = GOOD.replace("      path: /tmp/out/customers\n", "")
     [problem] = problems(write_pipeline, text)
