@@ -185,3 +185,5 @@ def test_inputs_with_concurrency_are_read_side_by_side_end_to_end(tmp_path):
     for name in ("alpha", "beta", "gamma"):
         ids = DeltaTable(str(tmp_path / "out" / name)).to_pyarrow_table()["id"].to_pylist()
         assert sorted(ids) == list(range(60))
+        assert f"stream {name}: 60 records" in done.stdout  # the summary adds up
+    assert "180 records" in done.stdout
