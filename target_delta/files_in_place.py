@@ -77,6 +77,10 @@ class FilesInPlace:
                 path.unlink()
             return table.num_rows
         rows = pq.read_metadata(path).num_rows
+        if rows == 0:  # nothing to add
+            if not keep_source:
+                path.unlink()
+            return 0
         name = self._new_name()
         if keep_source:
             shutil.copyfile(path, self.directory / name)

@@ -135,13 +135,14 @@ def _batch_msg(paths: list[Path]) -> dict:
 @pytest.mark.parametrize("delete", [True, False])
 def test_a_batch_file_of_the_exact_schema_becomes_a_data_file(tmp_path, delete):
     path, batches = tmp_path / "t", tmp_path / "batches"
-    files = [_batch_file(batches, range(1, 4)), _batch_file(batches, range(4, 6))]
+    files = [_batch_file(batches, range(1, 4)), _batch_file(batches, range(4, 4)),
+             _batch_file(batches, range(5, 7))]
     run_target({"path": str(path), "mode": "overwrite", "delete_batch_files": delete},
                [schema_msg("s", PROPS), version_msg("s", 1), _batch_msg(files),
                 version_msg("s", 1)])
-    assert [r["id"] for r in rows(path)] == [1, 2, 3, 4, 5]
-    assert len(_data_files(path)) == 2
-    assert [f.exists() for f in files] == [not delete] * 2
+    assert [r["id"] for r in rows(path)] == [1, 2, 3, 5, 6]
+    assert len(_data_files(path)) == 2  # an empty file adds nothing
+    assert [f.exists() for f in files] == [not delete] * 3
     assert stray_files(path) == []
 
 
