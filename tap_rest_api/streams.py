@@ -109,6 +109,11 @@ class RestApiStream(RESTStream):
         self.declared_schema = declared
         self._batching = False
         self._batch_files: tuple[ParquetBatchFiles, BaseBatchFileEncoding] | None = None
+        self.announced_bookmark: dict | None = None
+        """While batch files are written: the stream's bookmark as of its last announced file
+        (its live bookmark already covers records of the file being written)."""
+        self._records_context: dict | None = None
+        self._bookmarked: dict | None = None  # the record whose bookmark is already advanced
         if settings.incremental is not None:
             self._check_replication_key(declared)
             self.replication_key = settings.incremental.replication_key
@@ -522,6 +527,7 @@ class RestApiStream(RESTStream):
         A child stream is read once per parent record: its completion comes with its
         root's, after the last parent's children.
         """
+        self._records_context = context  # what the SDK bookmarks these records under
         yield from self._conformed_records(context)
         if not self._batching and self.parent_stream is None:
             self._write_completion()
@@ -586,6 +592,18 @@ class RestApiStream(RESTStream):
         A file is announced only once complete, and the completion mark follows the last one.
         """
         self._batching = True
+        with self._tap.message_writer.lock:
+            self.announced_bookmark = copy.deepcopy(self.stream_state)
+        for encoding, manifest in self._written_batches(batch_config, context):
+            with self._tap.message_writer.lock:  # held while the SDK writes BATCH, then STATE
+                self.announced_bookmark = copy.deepcopy(self.stream_state)
+                yield encoding, manifest
+        self.announced_bookmark = None
+        self._write_completion()
+
+    def _written_batches(
+        self, batch_config: BatchConfig, context: dict | None
+    ) -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
         directory = local_path(batch_config.storage.root)
         if (batch_config.encoding.format != BatchFileFormat.PARQUET or directory is None
                 or self._deselects_properties()
@@ -609,7 +627,6 @@ class RestApiStream(RESTStream):
                 raise
             finally:
                 self._batch_files = None
-        self._write_completion()
 
     def get_batch_config(self, config: Mapping[str, Any]) -> BatchConfig | None:
         """No batch files for a child stream: they are cut per ``sync``, which for a child is
@@ -683,7 +700,10 @@ class RestApiStream(RESTStream):
         """
         if self.parent_stream is None or self._finalizing:
             with self._tap.message_writer.lock:
-                super()._write_state_message()
+                if not self.state_manager.is_flushed:
+                    _ = self.stream_state  # as the SDK's: the stream's entry exists
+                    self._tap.state_writer.write_state(self._tap.published_state())
+                    self.state_manager.is_flushed = True
 
     def finalize_state_progress_markers(self, state: dict | None = None) -> None:
         """At the end of the run, with the STATE that follows always written."""
@@ -694,7 +714,6 @@ class RestApiStream(RESTStream):
     # Streams synced side by side share one state document (the SDK's tap state): each changes
     # its own part under the output lock, so no STATE written by another thread serializes a
     # half-updated bookmark (or a dict changing size mid-copy). Private SDK hooks, see above.
-    _increment_stream_state = _under_output_lock(RESTStream._increment_stream_state)
     _finalize_state = _under_output_lock(RESTStream._finalize_state)
     _write_starting_replication_value = _under_output_lock(
         RESTStream._write_starting_replication_value)
@@ -718,14 +737,32 @@ class RestApiStream(RESTStream):
     def _write_record_message(self, record: dict[str, Any]) -> None:
         """The SDK's record step; when the stream maps pass records unchanged (the common
         case), the RECORD line is encoded straight from the record, with no message object
-        (``BufferedMsgSpecWriter.write_record``: the same bytes)."""
-        if not self._records_pass_unchanged():
-            super()._write_record_message(record)
+        (``BufferedMsgSpecWriter.write_record``: the same bytes).
+
+        The record's bookmark is advanced in the same step, under the output lock (the SDK
+        does it right after, see ``_increment_stream_state``): a STATE written meanwhile by
+        another thread, or the final one of a stopped run, covers exactly the records out.
+        """
+        with self._tap.message_writer.lock:
+            if self._records_pass_unchanged():
+                self._trim(record)
+                self._tap.message_writer.write_record(
+                    self.name, record, self._stream_version, self._reader.last_received_at)
+                self.state_manager.is_flushed = False  # as the SDK's step: a STATE is due
+            else:
+                super()._write_record_message(record)
+            RESTStream._increment_stream_state(self, record, context=self._records_context)
+            self._bookmarked = record
+
+    def _increment_stream_state(self, latest_record: dict[str, Any], *,
+                                context: dict | None = None) -> None:
+        """The SDK's bookmark step, under the output lock; done already for a record that
+        ``_write_record_message`` wrote."""
+        if latest_record is self._bookmarked:
+            self._bookmarked = None
             return
-        self._trim(record)
-        self._tap.message_writer.write_record(
-            self.name, record, self._stream_version, self._reader.last_received_at)
-        self.state_manager.is_flushed = False  # as the SDK's step: a STATE is due
+        with self._tap.message_writer.lock:
+            RESTStream._increment_stream_state(self, latest_record, context=context)
 
     def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[RecordMessage]:
         """The SDK's record step through stream maps, without its per-record costs we do not
@@ -775,5 +812,7 @@ class RestApiStream(RESTStream):
         if self._batch_files is not None:  # the rows so far keep the schema they were read with
             files, encoding = self._batch_files
             if done := files.change_schema(self._schema):
-                self._write_batch_message(encoding, [done])
+                with self._tap.message_writer.lock:
+                    self._write_batch_message(encoding, [done])
+                    self.announced_bookmark = copy.deepcopy(self.stream_state)
         self._write_schema_message()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import signal
 import sys
 from types import FrameType
@@ -119,15 +120,27 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, Tap):
                 self.logger.info("Skipping deselected stream '%s'.", stream.name)
         sync_side_by_side(roots, self.config["concurrency"], self.stop_gate)
         with self.message_writer.lock:
-            self.state_writer.write_state(self.state)  # after all streams (unchanged: none)
+            self.state_writer.write_state(self.published_state())  # after all streams
         for stream in self.streams.values():
             stream.log_sync_costs()
+
+    def published_state(self) -> dict:
+        """The state as far as the output goes (read under the output lock): a stream writing
+        batch files shows the bookmark of its last announced file, not of records in a file
+        that no BATCH message has announced yet."""
+        held = {stream.name: stream.announced_bookmark for stream in self.streams.values()
+                if stream.announced_bookmark is not None}
+        if not held:
+            return self.state
+        state = copy.deepcopy(self.state)
+        state.setdefault("bookmarks", {}).update(held)
+        return state
 
     def _write_final_state(self) -> None:
         """The STATE of what was written, then no more output (threads still running when a
         stopped run exits can add nothing after it)."""
         with self.message_writer.lock:
-            self.state_writer.write_state(self.state)
+            self.state_writer.write_state(self.published_state())
             self.message_writer.close()
 
 

@@ -105,3 +105,18 @@ def test_record_step_marks_the_state_unflushed_and_record_messages_encode_as_we_
     for key in ('"type": "RECORD"', '"stream": self.stream', '"record": self.record',
                 'result["version"]', 'result["time_extracted"]'):
         assert key in fields
+
+
+def test_stream_state_step_is_the_one_we_mirror():
+    """``RestApiStream._write_state_message`` writes the tap's published state in the SDK's
+    own steps; ``_write_record_message`` advances the bookmark that ``_sync_records`` would
+    advance right after, with the context it hands ``get_records``."""
+    source = inspect.getsource(Stream._write_state_message)
+    for step in ("if not self.state_manager.is_flushed", "_ = self.stream_state",
+                 "self._tap.state_writer.write_state(self.tap_state)",
+                 "self.state_manager.is_flushed = True"):
+        assert step in source
+    loop = inspect.getsource(Stream._sync_records)
+    assert "self.get_records(current_context)" in loop
+    assert loop.index("self._write_record_message(record)") < loop.index(
+        "self._increment_stream_state(record, context=current_context)")

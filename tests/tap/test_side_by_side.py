@@ -202,3 +202,54 @@ def test_marks_and_batch_files_side_by_side(tap: Callable[..., TapRun], tmp_path
         own = [m["type"] for m in batches.messages
                if m.get("stream") == name and m["type"] in ("BATCH", "ACTIVATE_VERSION")]
         assert own == ["ACTIVATE_VERSION", "BATCH", "BATCH", "BATCH", "ACTIVATE_VERSION"]
+
+
+def _announced(messages: list[dict]) -> None:
+    """Every STATE's bookmark of each stream is at most the last ``updated`` of the files its
+    BATCH messages announced before it (records of a file not yet announced are not out)."""
+    out: dict[str, int] = {}
+    for message in messages:
+        if message["type"] == "BATCH":
+            for path in message["manifest"]:
+                rows = pq.read_table(path.removeprefix("file://")).column("updated")
+                out[message["stream"]] = max(out.get(message["stream"], -1), max(rows.to_pylist()))
+        elif message["type"] == "STATE":
+            for name, bookmark in message["value"].get("bookmarks", {}).items():
+                value = bookmark.get("replication_key_value")
+                if value is not None:
+                    assert name in out and value <= out[name], (name, value, out.get(name))
+
+
+@pytest.mark.parametrize(("top", "reading"), [({}, ("alpha",)),
+                                             ({"concurrency": 3}, ("alpha", "beta", "gamma"))],
+                         ids=["one by one", "side by side"])
+def test_a_stop_while_a_batch_file_is_open_bookmarks_only_announced_files(
+        tmp_path: Path, top: dict, reading: tuple[str, ...]) -> None:
+    """Records of the file being written are bookmarked already; the final STATE of a stopped
+    run (and any STATE before it) carries the bookmark of the last announced file instead."""
+    api = PagesApi(total=2000, stall_from=300)
+    with api.serving() as url:
+        config = _config(url, ("alpha", "beta", "gamma"), top=top, concurrency=1)
+        config["batch_config"] = {"encoding": {"format": "parquet"},
+                                  "storage": {"root": tmp_path.as_uri()}, "batch_size": 120}
+        path = tmp_path / "config.json"
+        path.write_text(json.dumps(config))
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "tap-rest-api"),
+                                 "--config", str(path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while not all(any(p.startswith(f"/{name}?") and "offset=300" in p for p in api.paths())
+                      for name in reading):
+            assert time.monotonic() < deadline, "the streams never reached the stalled page"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 143, stderr.decode()
+    messages = [json.loads(line) for line in stdout.decode().splitlines()]
+    _announced(messages)
+    final = messages[-1]
+    assert final["type"] == "STATE"
+    # 300 records read, two files of 120 announced: records 240-299 wait in the open file
+    assert {name: b["replication_key_value"] for name, b in
+            final["value"]["bookmarks"].items()} == dict.fromkeys(reading, 239)
