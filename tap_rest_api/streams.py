@@ -14,7 +14,7 @@ from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig, BatchF
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
-from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE
+from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE, REPLICATION_INCREMENTAL
 from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -114,6 +114,7 @@ class RestApiStream(RESTStream):
         (its live bookmark already covers records of the file being written)."""
         self._records_context: dict | None = None
         self._bookmarked: dict | None = None  # the record whose bookmark is already advanced
+        self._incremental = False  # the records being synced advance a bookmark
         if settings.incremental is not None:
             self._check_replication_key(declared)
             self.replication_key = settings.incremental.replication_key
@@ -528,6 +529,7 @@ class RestApiStream(RESTStream):
         root's, after the last parent's children.
         """
         self._records_context = context  # what the SDK bookmarks these records under
+        self._incremental = self.replication_method == REPLICATION_INCREMENTAL
         yield from self._conformed_records(context)
         if not self._batching and self.parent_stream is None:
             self._write_completion()
@@ -751,7 +753,8 @@ class RestApiStream(RESTStream):
                 self.state_manager.is_flushed = False  # as the SDK's step: a STATE is due
             else:
                 super()._write_record_message(record)
-            RESTStream._increment_stream_state(self, record, context=self._records_context)
+            if self._incremental:
+                RESTStream._increment_stream_state(self, record, context=self._records_context)
             self._bookmarked = record
 
     def _increment_stream_state(self, latest_record: dict[str, Any], *,
@@ -760,9 +763,17 @@ class RestApiStream(RESTStream):
         ``_write_record_message`` wrote."""
         if latest_record is self._bookmarked:
             self._bookmarked = None
-            return
-        with self._tap.message_writer.lock:
-            RESTStream._increment_stream_state(self, latest_record, context=context)
+        elif self._incremental:  # (the SDK's step does nothing for a full-table stream)
+            with self._tap.message_writer.lock:
+                RESTStream._increment_stream_state(self, latest_record, context=context)
+
+    def _process_record(self, record: dict[str, Any], child_context: dict | None = None,
+                        partition_context: dict | None = None) -> None:
+        """The SDK's step that copies the state partition's keys into the record and syncs the
+        children: nothing to do, per record, for a stream with neither (the common case)."""
+        if self.child_streams or partition_context:
+            super()._process_record(record, child_context=child_context,
+                                    partition_context=partition_context)
 
     def _generate_record_messages(self, record: dict[str, Any]) -> Iterator[RecordMessage]:
         """The SDK's record step through stream maps, without its per-record costs we do not

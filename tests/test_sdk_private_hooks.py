@@ -45,6 +45,7 @@ HOOKS = [
     (Stream, "_write_replication_key_signpost", ["context", "value"]),
     (Stream, "_generate_record_messages", ["record"]),
     (Stream, "_write_record_message", ["record"]),
+    (Stream, "_process_record", ["record", "child_context", "partition_context"]),
     (RESTStream, "_prepare_request", ["context", "page"]),
     (RESTStream, "_write_request_duration_log", ["endpoint", "response", "context",
                                                  "extra_tags"]),
@@ -120,3 +121,15 @@ def test_stream_state_step_is_the_one_we_mirror():
     assert "self.get_records(current_context)" in loop
     assert loop.index("self._write_record_message(record)") < loop.index(
         "self._increment_stream_state(record, context=current_context)")
+
+
+def test_the_steps_we_skip_per_record_do_nothing_in_the_cases_we_skip_them():
+    """``_increment_stream_state`` advances only INCREMENTAL streams; ``_process_record`` only
+    copies partition keys and syncs children (``RestApiStream`` skips both when idle)."""
+    increment = inspect.getsource(Stream._increment_stream_state)
+    assert "self.replication_method == REPLICATION_INCREMENTAL" in increment
+    process = inspect.getsource(Stream._process_record)
+    assert "for key, val in partition_context.items()" in process
+    assert "self.generate_child_contexts(" in process
+    body = process[process.index('"""', process.index('"""') + 3) + 3:]
+    assert body.count("self.") == 3  # generate_child_contexts, stream_maps, _sync_children
