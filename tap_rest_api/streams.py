@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial, wraps
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -311,8 +312,7 @@ class RestApiStream(RESTStream):
             prefetched, self._prefetched = self._prefetched, None
             if prefetched is not None and prefetched[0] == key:
                 return prefetched[1]
-            self._tap.message_writer.flush()  # what was read goes out before we wait
-            with self._tap.stop_gate.waiting():
+            with self._waiting_on_the_api():
                 answer = self._ahead.take(prepared) if self._ahead is not None else None
                 if answer is not None:
                     response, page = answer
@@ -419,9 +419,15 @@ class RestApiStream(RESTStream):
         ahead.close(wait_for_flight=True)
 
     def _take_ahead(self, ahead: PagesAhead, token: Any) -> Answer | None:
-        self._tap.message_writer.flush()  # what was read goes out before we wait
-        with self._tap.stop_gate.waiting():
+        with self._waiting_on_the_api():
             return ahead.take(token)
+
+    @contextmanager
+    def _waiting_on_the_api(self) -> Iterator[None]:
+        """A wait for an answer: what was read goes out first, and a stop may end the wait."""
+        self._tap.message_writer.flush()
+        with self._tap.stop_gate.waiting():
+            yield
 
     def _prepare_page(self, context: dict | None, token: Any) -> requests.PreparedRequest:
         """The request for the page at ``token``, as the SDK's loop prepares it (its private
@@ -450,14 +456,17 @@ class RestApiStream(RESTStream):
 
     # -- children of upcoming parents (a child with concurrency above 1) ---------------------
 
-    def _requested_records(self, context: dict | None) -> Iterator[dict]:
+    def _requested_records(self, context: dict | None) -> Iterable[dict]:
         """``request_records``; a parent of children with ``concurrency`` above 1 plans each new
         page's records for them, so their first requests go out ahead (``ChildrenAhead``)."""
         ahead = [child for child in self.child_streams if child.settings.concurrency > 1
                  and (child.selected or child.has_selected_descendents)]
         if not ahead:
-            yield from self.request_records(context)
-            return
+            return self.request_records(context)
+        return self._planning_children(context, ahead)
+
+    def _planning_children(self, context: dict | None,
+                           ahead: list[RestApiStream]) -> Iterator[dict]:
         planned: Page | None = None
         try:
             for record in self.request_records(context):
@@ -608,8 +617,7 @@ class RestApiStream(RESTStream):
     ) -> Iterator[tuple[BaseBatchFileEncoding, list[str]]]:
         directory = local_path(batch_config.storage.root)
         if (batch_config.encoding.format != BatchFileFormat.PARQUET or directory is None
-                or self._deselects_properties()
-                or not passes_unchanged(self.stream_maps, self.name)):
+                or self._deselects_properties() or not self._records_pass_unchanged()):
             yield from super().get_batches(batch_config, context)
         else:
             # pyarrow is imported only here: RECORD-message runs start without it.

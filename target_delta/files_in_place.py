@@ -65,10 +65,10 @@ class FilesInPlace:
         pq.write_table(pa.Table.from_batches([batch]), self.directory / name)
         self._files.append(_DataFile(name, batch.schema, batch.num_rows))
 
-    def adopt(self, path: Path, *, keep_source: bool) -> int:
-        """Take the Parquet file at ``path`` as one data file: moved in (copied with
-        ``keep_source``) when it has the table schema so far, else read and written. Its rows."""
-        schema = pq.read_schema(path)
+    def adopt(self, path: Path, schema: pa.Schema, *, keep_source: bool) -> int:
+        """Take the Parquet file at ``path`` (of ``schema``) as one data file: moved in (copied
+        with ``keep_source``) when it has the table schema so far, else read and written. Its
+        rows."""
         if self.schema is not None and schema != self.schema:
             table = pq.read_table(path)
             for batch in table.to_batches():

@@ -67,7 +67,8 @@ class DeltaSink(BatchSink):
             path = local_path(uri)
             exact = (path is not None and encoding.format == BatchFileFormat.PARQUET
                      and pq.read_schema(path) == self.layout.schema)
-            rows = self.table.write_file(path, keep_source=keep_source) if exact else None
+            rows = (self.table.write_file(path, self.layout.schema, keep_source=keep_source)
+                    if exact else None)
             if rows is not None:
                 self.record_counter_metric.increment(rows)
                 continue

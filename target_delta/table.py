@@ -214,15 +214,15 @@ class StreamTable:
             self._append(self.target, batch, partition_by=self.partition_by)
             self.commits += 1
 
-    def write_file(self, path: Path, *, keep_source: bool) -> int | None:
-        """Overwrite mode, a local unpartitioned table: the Parquet file at ``path`` (the
-        stream's exact Arrow schema) becomes one of the replacement's data files as it is; its
-        rows. None where that does not apply: write its batches instead."""
+    def write_file(self, path: Path, schema: pa.Schema, *, keep_source: bool) -> int | None:
+        """Overwrite mode, a local unpartitioned table: the Parquet file at ``path`` (of
+        ``schema``, the stream's exact Arrow schema) becomes one of the replacement's data
+        files as it is; its rows. None where that does not apply: write its batches instead."""
         in_place = self._files_in_place() if self.mode == OVERWRITE else None
         if in_place is None:
             return None
         self._finished = False
-        return self._guarded(in_place.adopt, path, keep_source=keep_source)
+        return self._guarded(in_place.adopt, path, schema, keep_source=keep_source)
 
     def finish(self) -> None:
         """Overwrite mode: replace the table with everything staged, in one commit."""
