@@ -4,15 +4,15 @@ PYTHON ?= python3
 
 .PHONY: install test demo bench lint
 
-# Two stamps: the runtime alone (enough for the demo), then the test extras on top.
+# Two stamps: what the demo needs (the pipeline app and Delta), then every extra and the tests.
 $(VENV)/.installed-runtime: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e '.[pipeline,delta]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed-runtime
-	$(PY) -m pip install -q -e '.[test,spark]'
+	$(PY) -m pip install -q -e '.[test,all]'
 	touch $@
 
 install: $(VENV)/.installed-test

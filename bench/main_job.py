@@ -203,7 +203,7 @@ def meltano_run(url: str, page_size: int, work: Path, repeat: int) -> tuple[floa
         raise SystemExit("--meltano needs .venv-meltano (make test installs it)")
     project = work / "meltano"
     project.mkdir()
-    for name in ("pyproject.toml", "README.md", "rest_connector", "tap_rest_api",
+    for name in ("pyproject.toml", "README.md", "rest_api_core", "rest_connector", "tap_rest_api",
                  "target_rest_api", "target_delta"):
         (project / name).symlink_to(ROOT / name)
     settings = yaml.safe_load((ROOT / "meltano.yml").read_text())

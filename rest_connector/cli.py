@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rest_connector.errors import ConnectorError
-from rest_connector.redact import SECRETS, install_log_redaction
-from rest_connector.startup import freeze_imported_objects
+from rest_api_core.errors import ConnectorError
+from rest_api_core.extras import require_extra
+from rest_api_core.redact import SECRETS, install_log_redaction
+from rest_api_core.startup import freeze_imported_objects
 
 if TYPE_CHECKING:
     from rest_connector.pipeline.translate import Pipeline
@@ -105,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
 def _run_on_spark(pipeline: Pipeline, master: str | None) -> int:
     """Run on Spark (no state file: each run reads every input from its start)."""
     try:
-        from spark_rest_api.pipeline import DEFAULT_MASTER, run_on_spark
+        from rest_connector.spark_engine import DEFAULT_MASTER, run_on_spark
     except ImportError as error:
         raise ConnectorError(f"--engine spark needs PySpark 4: pip install "
                              f"'rest-api-connector[spark]' ({error})") from None
@@ -176,6 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_log_redaction()
     args = _parser().parse_args(argv)
     try:
+        if args.command != "sandbox":
+            require_extra("pipeline", ("jinja2",), f"rest-connector {args.command}")
+        if args.command == "demo":
+            require_extra("delta", ("deltalake", "pyarrow"), "rest-connector demo")
         return COMMANDS[args.command](args)
     except ConnectorError as error:
         print(SECRETS.redact(str(error)), file=sys.stderr)

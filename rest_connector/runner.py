@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-from rest_connector.local_files import local_path
+from rest_api_core.local_files import local_path
+from rest_api_core.redact import SECRETS
 from rest_connector.pipeline.output import write_config, write_private_text
 from rest_connector.pipeline.translate import OUTPUT_FORMATS, Pipeline, PluginSettings
-from rest_connector.redact import SECRETS
 
 PROGRESS_INTERVAL = 0.5
 BATCH_FILE_ROWS = 20_000

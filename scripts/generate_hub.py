@@ -33,6 +33,8 @@ REQUIRES_MELTANO = ">=4.0"
 PLUGINS: dict[str, dict[str, Any]] = {
     "tap-rest-api": {
         "kind": "extractors", "namespace": "tap_rest_api", "label": "REST API",
+        "extra": None,  # the base distribution; the parquet batch files below need [delta]
+        "project_extra": "delta",
         "keywords": ["rest", "http", "api", "meltano_sdk"],
         "domain_url": "https://en.wikipedia.org/wiki/REST",
         "config": {"streams": [{
@@ -59,6 +61,7 @@ PLUGINS: dict[str, dict[str, Any]] = {
     },
     "target-rest-api": {
         "kind": "loaders", "namespace": "target_rest_api", "label": "REST API",
+        "extra": None, "project_extra": None,
         "keywords": ["rest", "http", "api", "meltano_sdk"],
         "domain_url": "https://en.wikipedia.org/wiki/REST",
         "config": {"url": "$CRM_API_URL/api/v2/predictions",
@@ -66,6 +69,7 @@ PLUGINS: dict[str, dict[str, Any]] = {
     },
     "target-delta": {
         "kind": "loaders", "namespace": "target_delta", "label": "Delta Lake",
+        "extra": "delta", "project_extra": "delta",
         "keywords": ["delta", "deltalake", "lakehouse", "meltano_sdk"],
         "domain_url": "https://delta.io",
         "config": {"path": "output/meltano/{stream}", "mode": "append",
@@ -115,6 +119,11 @@ def settings_of(schema: dict[str, Any], prefix: str = "") -> list[dict[str, Any]
     return settings
 
 
+def _with_extra(requirement: str, extra: str | None) -> str:
+    """``requirement`` with the optional dependency group the plugin needs, if any."""
+    return f"{requirement}[{extra}]" if extra else requirement
+
+
 def hub_definition(executable: str, info: dict[str, Any]) -> dict[str, Any]:
     """A Hub plugin definition (``hub/<kind>/<name>/<variant>.yml``)."""
     plugin = PLUGINS[executable]
@@ -124,7 +133,7 @@ def hub_definition(executable: str, info: dict[str, Any]) -> dict[str, Any]:
         "variant": VARIANT,
         "label": plugin["label"],
         "description": (info.get("description") or "").strip(),
-        "pip_url": PIP_URL,
+        "pip_url": _with_extra(PIP_URL, plugin["extra"]),
         "executable": executable,
         "capabilities": info["capabilities"],
         "settings": settings_of(info["settings"]),
@@ -144,7 +153,7 @@ def meltano_project(definitions: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for executable, definition in definitions.items():
         keep = ("name", "namespace", "label", "executable", "capabilities", "settings")
         entry = {key: definition[key] for key in keep}
-        entry["pip_url"] = "-e ."
+        entry["pip_url"] = "-e " + _with_extra(".", PLUGINS[executable]["project_extra"])
         entry["config"] = PLUGINS[executable]["config"]
         plugins[PLUGINS[executable]["kind"]].append(entry)
     return {

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -32,13 +31,12 @@ from pyspark.sql.datasource import (
 )
 from pyspark.sql.types import StructType
 
-from rest_connector.errors import ConfigError
-from rest_connector.redact import install_log_redaction
+from rest_api_core.redact import install_log_redaction
+from spark_rest_api import DELTA_FORMAT
 from spark_rest_api.errors import reported_as
-from spark_rest_api.options import required_option
+from spark_rest_api.options import local_table_path, required_option
 from spark_rest_api.types import layout_of
 
-DELTA_FORMAT = "rest_connector_delta"
 logger = logging.getLogger("spark_rest_api.delta_writer")
 
 
@@ -48,16 +46,6 @@ class WrittenFiles(WriterCommitMessage):
 
     actions: list[AddAction] = field(default_factory=list)
 
-
-def local_table_path(path: str) -> Path:
-    """The table's directory; the Spark engine writes local (or ``file://``) tables."""
-    parsed = urlparse(path)
-    if parsed.scheme == "file":
-        return Path(parsed.path)
-    if parsed.scheme and len(parsed.scheme) > 1:
-        raise ConfigError(f"path: {path!r}: the Spark engine writes Delta tables on local or "
-                          "file:// paths only")
-    return Path(path).expanduser().resolve()
 
 
 class DeltaFilesDataSource(DataSource):

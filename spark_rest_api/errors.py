@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from rest_connector.errors import ConnectorError
-from rest_connector.redact import SECRETS
+from rest_api_core.errors import ConnectorError
+from rest_api_core.redact import SECRETS
 
 
 class SparkTaskError(ConnectorError):

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from pyspark.sql.datasource import InputPartition
 
+from rest_api_core.dot_paths import dig
 from spark_rest_api.children import ParentValues, lineage, root_values
-from tap_rest_api.dot_paths import dig
 from tap_rest_api.pagination import WINDOWED_TYPES, PageWindow
 from tap_rest_api.streams import RestApiStream
 

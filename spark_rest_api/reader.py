@@ -10,8 +10,8 @@ import pyarrow as pa
 from pyspark.sql.datasource import DataSourceReader
 from pyspark.sql.types import StructType
 
-from rest_connector.arrow.convert import record_batch
-from rest_connector.redact import install_log_redaction
+from rest_api_core.arrow.convert import record_batch
+from rest_api_core.redact import install_log_redaction
 from spark_rest_api.children import child_records, lineage
 from spark_rest_api.conform import Conformer
 from spark_rest_api.errors import reported_as

@@ -7,6 +7,7 @@ that Spark retries sends the very same keys, so an API that honours them stores 
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Iterator
@@ -18,16 +19,15 @@ from pyspark import TaskContext
 from pyspark.sql.datasource import DataSourceArrowWriter, WriterCommitMessage
 from pyspark.sql.types import StructType
 
-from rest_connector.arrow.schema import JSON, column_for
-from rest_connector.config import find_problems, secret_fields
-from rest_connector.errors import ConfigError
-from rest_connector.pipeline.translate import plugin_schema
-from rest_connector.redact import SECRETS, install_log_redaction
+from rest_api_core.arrow.schema import JSON, column_for
+from rest_api_core.config import find_problems, secret_fields
+from rest_api_core.errors import ConfigError
+from rest_api_core.redact import SECRETS, install_log_redaction
 from spark_rest_api.errors import reported_as
 from spark_rest_api.types import SINGER_METADATA
 from target_rest_api.payload import Batch
 from target_rest_api.sinks import DEFAULT_BATCH_SIZE
-from target_rest_api.target import http_client_for, stream_delivery
+from target_rest_api.target import TargetRestApi, http_client_for, stream_delivery
 
 TARGET = "target-rest-api"
 DEFAULT_STREAM = "rows"
@@ -45,7 +45,8 @@ class DeliveredRows(WriterCommitMessage):
 
 def checked_target_settings(config: dict[str, Any]) -> dict[str, Any]:
     """target-rest-api settings, checked by its own schema; secrets registered."""
-    schema = plugin_schema(TARGET)
+    schema = copy.deepcopy(TargetRestApi.config_jsonschema)
+    TargetRestApi.append_builtin_config(schema)
     SECRETS.add(*(value for _, value in secret_fields(config, schema)))
     problems = find_problems(config, schema)
     if problems:

@@ -7,8 +7,8 @@ from typing import ClassVar
 from pyspark.sql.datasource import DataSource, DataSourceReader, DataSourceWriter
 from pyspark.sql.types import StructType
 
-from rest_connector.errors import ConfigError
-from rest_connector.redact import install_log_redaction
+from rest_api_core.errors import ConfigError
+from rest_api_core.redact import install_log_redaction
 from spark_rest_api import FORMAT
 from spark_rest_api.errors import reported_as
 from spark_rest_api.options import positive_int_option, required_option, settings_option

@@ -8,7 +8,7 @@ from typing import Any
 
 from singer_sdk.exceptions import ConfigValidationError
 
-from rest_connector.errors import ConfigError
+from rest_api_core.errors import ConfigError
 from tap_rest_api.streams import RestApiStream
 from tap_rest_api.tap import TapRestApi
 

@@ -13,8 +13,8 @@ from typing import Any
 from pyspark.sql.pandas.types import from_arrow_type
 from pyspark.sql.types import StructField, StructType
 
-from rest_connector.arrow.schema import StreamLayout, stream_layout
-from rest_connector.errors import ConfigError
+from rest_api_core.arrow.schema import StreamLayout, stream_layout
+from rest_api_core.errors import ConfigError
 
 SINGER_METADATA = "singer"
 

@@ -2,7 +2,7 @@
 
 A target that reads these files (target-delta) takes their columns as they are: the schema
 comes from the Singer SCHEMA through the same mapping and conversion the target applies to
-RECORD messages (``rest_connector.arrow``), so both paths write the same table. Records are
+RECORD messages (``rest_api_core.arrow``), so both paths write the same table. Records are
 converted a chunk at a time and appended to the open file, so memory holds one chunk, not a file.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from rest_connector.arrow.convert import record_batch
-from rest_connector.arrow.schema import StreamLayout, stream_layout
+from rest_api_core.arrow.convert import record_batch
+from rest_api_core.arrow.schema import StreamLayout, stream_layout
 
 CHUNK_ROWS = 10_000
 """Records converted to Arrow at once."""

@@ -22,10 +22,10 @@ from singer_sdk.pagination import (
 )
 from singer_sdk.streams.rest import HTTPRequest
 
-from rest_connector.config import did_you_mean
-from rest_connector.errors import ConfigError, ConnectorError
-from rest_connector.redact import SECRETS
-from tap_rest_api.dot_paths import dig
+from rest_api_core.config import did_you_mean
+from rest_api_core.dot_paths import dig
+from rest_api_core.errors import ConfigError, ConnectorError
+from rest_api_core.redact import SECRETS
 from tap_rest_api.pages_ahead import PagePlan
 from tap_rest_api.records import Page, PageReader
 

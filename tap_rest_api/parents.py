@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from rest_connector.config import SettingsProblem, did_you_mean
-from rest_connector.errors import ConnectorError
-from tap_rest_api.dot_paths import dig
+from rest_api_core.config import SettingsProblem, did_you_mean
+from rest_api_core.dot_paths import dig
+from rest_api_core.errors import ConnectorError
 
 PLACEHOLDER = re.compile(r"\{parent\.([^{}]*)\}")
 _DOT_PATH = re.compile(r"[^.\s{}]+(?:\.[^.\s{}]+)*")

@@ -10,8 +10,8 @@ from typing import Any
 import msgspec
 import requests
 
-from rest_connector.errors import ConnectorError
-from tap_rest_api.dot_paths import dig
+from rest_api_core.dot_paths import dig
+from rest_api_core.errors import ConnectorError
 
 
 class UndecodableBodyError(requests.exceptions.ContentDecodingError):

@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from rest_connector.config import did_you_mean
-from rest_connector.errors import ConfigError, ConnectorError
+from rest_api_core.config import did_you_mean
+from rest_api_core.errors import ConfigError, ConnectorError
 
 SCHEMA_FIELD_TYPES: tuple[str, ...] = (
     "string", "integer", "long", "float", "double", "boolean",

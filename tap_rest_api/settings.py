@@ -7,10 +7,10 @@ from typing import Any
 
 from singer_sdk import typing as th
 
-from rest_connector.config import forbid_unknown_keys
-from rest_connector.errors import ConfigError
-from rest_connector.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
-from rest_connector.settings import AUTH, HEADERS, MAX_RESPONSE_BYTES, RATE_LIMIT, TIMEOUT
+from rest_api_core.config import forbid_unknown_keys
+from rest_api_core.errors import ConfigError
+from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
+from rest_api_core.settings import AUTH, HEADERS, MAX_RESPONSE_BYTES, RATE_LIMIT, TIMEOUT
 from tap_rest_api.pagination import PAGINATION_TYPES, PaginationSettings
 from tap_rest_api.parents import ParentLink
 

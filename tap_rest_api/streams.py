@@ -19,12 +19,12 @@ from singer_sdk.singerlib.catalog import REPLICATION_FULL_TABLE, REPLICATION_INC
 from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
-from rest_connector.auth import NoAuth, build_authenticator
-from rest_connector.errors import ConfigError
-from rest_connector.http import HttpClient, describe
-from rest_connector.local_files import local_path
-from rest_connector.retry import RetryPolicy
-from rest_connector.stream_maps import passes_unchanged
+from rest_api_core.auth import NoAuth, build_authenticator
+from rest_api_core.errors import ConfigError
+from rest_api_core.http import HttpClient, describe
+from rest_api_core.local_files import local_path
+from rest_api_core.retry import RetryPolicy
+from rest_api_core.stream_maps import passes_unchanged
 from tap_rest_api.children_ahead import ChildrenAhead, request_key
 from tap_rest_api.inference import InferredSchema
 from tap_rest_api.pages_ahead import Answer, PagesAhead

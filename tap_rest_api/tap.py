@@ -11,13 +11,13 @@ from typing import Any
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 
-from rest_connector.config import StrictConfigMixin
-from rest_connector.errors import ConfigError
-from rest_connector.in_flight import InFlightCap
-from rest_connector.oauth2 import TokenSources
-from rest_connector.ratelimit import HostLimiters
-from rest_connector.redact import install_log_redaction
-from rest_connector.startup import FreezesImportsMixin
+from rest_api_core.config import StrictConfigMixin
+from rest_api_core.errors import ConfigError
+from rest_api_core.in_flight import InFlightCap
+from rest_api_core.oauth2 import TokenSources
+from rest_api_core.ratelimit import HostLimiters
+from rest_api_core.redact import install_log_redaction
+from rest_api_core.startup import FreezesImportsMixin
 from tap_rest_api.interrupt import StopGate, StopRequested
 from tap_rest_api.output import BufferedMsgSpecWriter
 from tap_rest_api.parents import link_problems

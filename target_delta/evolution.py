@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
 
-from rest_connector.errors import ConnectorError
+from rest_api_core.errors import ConnectorError
 
 _MAX_EXACT_FLOAT_INT = 2**53
 

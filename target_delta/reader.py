@@ -2,7 +2,7 @@
 
 Integers stay exact Python ints (above 2^53 included) and numbers with a fraction or exponent
 become floats (the columns they go to are float64). The SDK's msgspec reader decodes them as
-``Decimal`` instead, which costs a conversion per value later; ``rest_connector.arrow.convert``
+``Decimal`` instead, which costs a conversion per value later; ``rest_api_core.arrow.convert``
 accepts both.
 """
 

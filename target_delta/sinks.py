@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchFileFormat
 from singer_sdk.sinks import BatchSink
 
-from rest_connector.arrow.convert import record_batch
-from rest_connector.arrow.schema import stream_layout
-from rest_connector.local_files import local_path
+from rest_api_core.arrow.convert import record_batch
+from rest_api_core.arrow.schema import stream_layout
+from rest_api_core.local_files import local_path
 
 if t.TYPE_CHECKING:
     from target_delta.table import StreamTable

@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 
 from singer_sdk import typing as th
 
-from rest_connector.errors import ConfigError
-from rest_connector.redact import SECRETS
+from rest_api_core.errors import ConfigError
+from rest_api_core.redact import SECRETS
 
 STREAM_PLACEHOLDER = "{stream}"
 

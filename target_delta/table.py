@@ -35,9 +35,9 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import DeltaError, TableNotFoundError
 
-from rest_connector.errors import ConnectorError
-from rest_connector.local_files import local_path
-from rest_connector.redact import SECRETS
+from rest_api_core.errors import ConnectorError
+from rest_api_core.local_files import local_path
+from rest_api_core.redact import SECRETS
 from target_delta.evolution import SchemaChangeError, plan, widen_batch
 from target_delta.files_in_place import FilesInPlace
 

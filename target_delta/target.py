@@ -14,12 +14,12 @@ from singer_sdk.exceptions import (
 )
 from singer_sdk.helpers.capabilities import PluginCapabilities
 
-from rest_connector.config import StrictConfigMixin, forbid_unknown_keys
-from rest_connector.errors import ConfigError, ConnectorError
-from rest_connector.redact import SECRETS, install_log_redaction
-from rest_connector.startup import FreezesImportsMixin
-from rest_connector.stream_maps import passes_unchanged
-from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
+from rest_api_core.config import StrictConfigMixin, forbid_unknown_keys
+from rest_api_core.errors import ConfigError, ConnectorError
+from rest_api_core.redact import SECRETS, install_log_redaction
+from rest_api_core.startup import FreezesImportsMixin
+from rest_api_core.stream_maps import passes_unchanged
+from rest_api_core.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_delta.reader import FastSingerReader
 from target_delta.sinks import DeltaSink
 from target_delta.storage import (
@@ -232,7 +232,7 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
         For a stream without stream maps, flattening or metadata columns, the SDK would copy
         the record, pass it through the identity map, pop absent ``_sdc_*`` keys and parse
         date-times into objects that Arrow then converts back; columns are converted a batch
-        at a time instead (``rest_connector.arrow.convert``). Validation (if enabled), the key
+        at a time instead (``rest_api_core.arrow.convert``). Validation (if enabled), the key
         properties check, counters and drains are kept.
         """
         sink = self._direct_sinks.get(message_dict.get("stream"))  # type: ignore[arg-type]

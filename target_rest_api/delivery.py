@@ -9,10 +9,10 @@ from functools import cached_property
 
 import requests
 
-from rest_connector.errors import ConnectorError
-from rest_connector.http import HttpClient
-from rest_connector.redact import SECRETS
-from rest_connector.retry import RetriableStatusError, RetryWaitTooLongError
+from rest_api_core.errors import ConnectorError
+from rest_api_core.http import HttpClient
+from rest_api_core.redact import SECRETS
+from rest_api_core.retry import RetriableStatusError, RetryWaitTooLongError
 from target_rest_api.dead_letter import DeadLetterFile
 from target_rest_api.payload import Batch, to_json
 

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from rest_connector.redact import SECRETS
+from rest_api_core.redact import SECRETS
 
 logger = logging.getLogger("target_rest_api.in_flight")
 

@@ -13,18 +13,18 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.sinks import Sink
 from singer_sdk.target_base import Target
 
-from rest_connector import settings
-from rest_connector.auth import build_authenticator
-from rest_connector.config import StrictConfigMixin, forbid_unknown_keys
-from rest_connector.errors import ConfigError
-from rest_connector.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, HttpClient
-from rest_connector.oauth2 import TokenSources
-from rest_connector.ratelimit import HostLimiters
-from rest_connector.redact import install_log_redaction
-from rest_connector.retry import RetryPolicy
-from rest_connector.startup import FreezesImportsMixin
-from rest_connector.stream_maps import passes_unchanged
-from rest_connector.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
+from rest_api_core import settings
+from rest_api_core.auth import build_authenticator
+from rest_api_core.config import StrictConfigMixin, forbid_unknown_keys
+from rest_api_core.errors import ConfigError
+from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, HttpClient
+from rest_api_core.oauth2 import TokenSources
+from rest_api_core.ratelimit import HostLimiters
+from rest_api_core.redact import install_log_redaction
+from rest_api_core.retry import RetryPolicy
+from rest_api_core.startup import FreezesImportsMixin
+from rest_api_core.stream_maps import passes_unchanged
+from rest_api_core.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_rest_api.dead_letter import DeadLetterFile
 from target_rest_api.delivery import StreamDelivery
 from target_rest_api.in_flight import DeliveryWindow

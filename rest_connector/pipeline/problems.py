@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rest_connector.config import format_path
-from rest_connector.errors import ConfigError
+from rest_api_core.config import format_path
+from rest_api_core.errors import ConfigError
 
 YamlPath = tuple[str | int, ...]
 

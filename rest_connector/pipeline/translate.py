@@ -17,18 +17,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from rest_connector.auth_settings import AUTH_TYPES, auth_problems
-from rest_connector.config import SettingsProblem, find_problems, secret_fields
+from rest_api_core.auth_settings import AUTH_TYPES, auth_problems
+from rest_api_core.config import SettingsProblem, find_problems, secret_fields
+from rest_api_core.redact import SECRETS
 from rest_connector.pipeline.load import LoadedYaml, load_yaml
 from rest_connector.pipeline.problems import PipelineError, PipelineProblem, YamlPath
 from rest_connector.pipeline.render import render_templates
-from rest_connector.redact import SECRETS
 
 TAP = "tap-rest-api"
 PLUGIN_CLASSES = {
-    TAP: "tap_rest_api.tap:TapRestApi",
-    "target-rest-api": "target_rest_api.target:TargetRestApi",
-    "target-delta": "target_delta.target:TargetDelta",
+    TAP: "tap_rest_api:TapRestApi",
+    "target-rest-api": "target_rest_api:TargetRestApi",
+    "target-delta": "target_delta:TargetDelta",
 }
 INPUT_FORMATS = {"rest_api": TAP}
 OUTPUT_FORMATS = {"rest_api": "target-rest-api", "delta": "target-delta"}
@@ -202,7 +202,7 @@ def _plugin_problems(plugin: PluginSettings) -> list[SettingsProblem]:
     parent and child (imported here, like the plugin classes, only when needed)."""
     problems = find_problems(plugin.settings, plugin_schema(plugin.executable))
     if plugin.executable == TAP:
-        from tap_rest_api.parents import link_problems
+        from tap_rest_api import link_problems
 
         problems += link_problems(plugin.settings["streams"])
     return problems

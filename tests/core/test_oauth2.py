@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rest_connector.auth import build_authenticator
-from rest_connector.errors import ConfigError
-from rest_connector.oauth2 import OAuth2Settings, TokenSources, renewal_leeway
-from rest_connector.redact import SECRETS
+from rest_api_core.auth import build_authenticator
+from rest_api_core.errors import ConfigError
+from rest_api_core.oauth2 import OAuth2Settings, TokenSources, renewal_leeway
+from rest_api_core.redact import SECRETS
 from tests.conftest import CANARY_CLIENT_SECRET, CANARY_REFRESH_TOKEN
 from tests.oauth2_server import TokenServer
 

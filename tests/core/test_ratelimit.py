@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from rest_connector.http import HttpClient
-from rest_connector.ratelimit import HostLimiters
+from rest_api_core.http import HttpClient
+from rest_api_core.ratelimit import HostLimiters
 
 
 def test_clients_of_one_run_share_the_host_limiter_at_the_strictest_rate():

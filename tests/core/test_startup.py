@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from rest_connector.startup import FreezesImportsMixin
+from rest_api_core.startup import FreezesImportsMixin
 from tap_rest_api.tap import TapRestApi
 from target_delta.target import TargetDelta
 from target_rest_api.target import TargetRestApi

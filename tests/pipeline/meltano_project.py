@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO_VENV = ROOT / ".venv-meltano"
 MELTANO = MELTANO_VENV / "bin" / "meltano"
-PROJECT_FILES = ("pyproject.toml", "README.md", "rest_connector", "tap_rest_api",
+PROJECT_FILES = ("pyproject.toml", "README.md", "rest_api_core", "rest_connector", "tap_rest_api",
                  "target_rest_api", "target_delta")
 
 

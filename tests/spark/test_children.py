@@ -10,8 +10,8 @@ from pyspark.errors import PySparkException
 from pyspark.sql.functions import spark_partition_id
 from pytest_httpserver import HTTPServer
 
-from rest_connector.arrow.convert import record_batch
-from rest_connector.arrow.schema import stream_layout
+from rest_api_core.arrow.convert import record_batch
+from rest_api_core.arrow.schema import stream_layout
 from spark_rest_api.errors import task_failure
 from spark_rest_api.partitions import ParentSlice, plan
 from spark_rest_api.reader import records_of

@@ -6,7 +6,7 @@ import pytest
 from deltalake import DeltaTable
 from pyspark.errors import PySparkException
 
-from spark_rest_api.delta_writer import DELTA_FORMAT
+from spark_rest_api import DELTA_FORMAT
 from tests.spark.conftest import items_settings, read
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from rest_api_core.errors import ConfigError
 from rest_connector.cli import main
-from rest_connector.errors import ConfigError
 from spark_rest_api.options import positive_int_option, settings_option
 from spark_rest_api.streams import open_stream
 from tests.conftest import assert_no_canary

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from singer_sdk.sinks.core import JSONSchemaValidator
 
-from rest_connector.errors import ConfigError
+from rest_api_core.errors import ConfigError
 from tap_rest_api.schema import SCHEMA_FIELD_TYPES, declared_schema
 
 PATH = "streams[0].schema"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rest_connector.errors import ConnectorError
+from rest_api_core.errors import ConnectorError
 from tests.target_delta.conftest import (
     full_table,
     record_msg,

@@ -161,7 +161,7 @@ def test_one_stream_without_placeholder_is_the_table_at_path(tmp_path):
 
 
 def test_a_second_stream_after_a_commit_to_a_path_without_placeholder_is_refused(tmp_path):
-    from rest_connector.errors import ConfigError
+    from rest_api_core.errors import ConfigError
 
     messages = [schema_msg("a", ID), record_msg("a", {"id": 1}), record_msg("a", {"id": 2}),
                 schema_msg("b", ID), record_msg("b", {"id": 3})]

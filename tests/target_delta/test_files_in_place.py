@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
-from rest_connector.arrow.schema import stream_layout
-from rest_connector.errors import ConnectorError
+from rest_api_core.arrow.schema import stream_layout
+from rest_api_core.errors import ConnectorError
 from tests.target_delta.conftest import (
     full_table,
     lines,

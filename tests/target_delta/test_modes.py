@@ -10,8 +10,8 @@ from contextlib import redirect_stdout
 import pytest
 from deltalake import DeltaTable
 
-from rest_connector.arrow.convert import ValueConversionError
-from rest_connector.errors import ConfigError
+from rest_api_core.arrow.convert import ValueConversionError
+from rest_api_core.errors import ConfigError
 from target_delta.target import TargetDelta
 from tests.target_delta.conftest import (
     full_table,

@@ -1,4 +1,4 @@
-"""SIGTERM/SIGINT to target-delta (``rest_connector.target_shutdown``) over real processes.
+"""SIGTERM/SIGINT to target-delta (``rest_api_core.target_shutdown``) over real processes.
 
 The slow and failing drains go through a delaying TCP proxy in front of the moto S3 server.
 """

@@ -10,8 +10,8 @@ import io
 import pyarrow as pa
 import pytest
 
-from rest_connector.arrow.convert import ValueConversionError, record_batch
-from rest_connector.arrow.schema import TIMESTAMP, column_for, stream_layout
+from rest_api_core.arrow.convert import ValueConversionError, record_batch
+from rest_api_core.arrow.schema import TIMESTAMP, column_for, stream_layout
 from target_delta.reader import FastSingerReader
 from tests.target_delta.conftest import lines, read_table, record_msg, rows, run_target, schema_msg
 

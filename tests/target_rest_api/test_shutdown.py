@@ -1,6 +1,6 @@
 """SIGTERM/SIGINT to target-rest-api: drain, STATE only if delivered, 143/130, never twice.
 
-These exercise ``rest_connector.target_shutdown`` through a real target process.
+These exercise ``rest_api_core.target_shutdown`` through a real target process.
 """
 
 from __future__ import annotations

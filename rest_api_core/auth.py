@@ -12,14 +12,14 @@ from singer_sdk.authenticators import (
     BearerTokenAuthenticator,
 )
 
-from rest_connector.auth_settings import auth_problems
-from rest_connector.config import SettingsProblem, format_path
-from rest_connector.errors import ConfigError
-from rest_connector.http import DEFAULT_TIMEOUT
-from rest_connector.oauth2 import OAuth2Authenticator, OAuth2Settings, TokenSources
-from rest_connector.origin import origin_of
-from rest_connector.redact import SECRETS
-from rest_connector.retry import RetryPolicy
+from rest_api_core.auth_settings import auth_problems
+from rest_api_core.config import SettingsProblem, format_path
+from rest_api_core.errors import ConfigError
+from rest_api_core.http import DEFAULT_TIMEOUT
+from rest_api_core.oauth2 import OAuth2Authenticator, OAuth2Settings, TokenSources
+from rest_api_core.origin import origin_of
+from rest_api_core.redact import SECRETS
+from rest_api_core.retry import RetryPolicy
 
 
 class OriginScopedAuth(requests.auth.AuthBase):

@@ -19,7 +19,7 @@ anything else (mixed types, no type)                   ``string``: strings as th
 =====================================================  ===============================
 
 Each column is described by a ``Column``: its Arrow type and the ``kind`` of conversion its
-values need (see ``rest_connector.arrow.convert``).
+values need (see ``rest_api_core.arrow.convert``).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
-from rest_connector.auth_settings import AUTH_TYPES, CLIENT_AUTH_METHODS, GRANT_TYPES
-from rest_connector.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
-from rest_connector.retry import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRY_ON
+from rest_api_core.auth_settings import AUTH_TYPES, CLIENT_AUTH_METHODS, GRANT_TYPES
+from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
+from rest_api_core.retry import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRY_ON
 
 
 class StringsType(th.ArrayType):

@@ -18,15 +18,15 @@ from requests.adapters import DEFAULT_POOLSIZE, HTTPAdapter
 from requests.utils import resolve_proxies
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
-from rest_connector.errors import DeadlineExceededError, HTTPStatusError, ResponseTooLargeError
-from rest_connector.origin import Origin, origin_of
-from rest_connector.ratelimit import HostLimiters, RateLimiter
-from rest_connector.ratelimit_headers import exhausted_wait
-from rest_connector.redact import SECRETS
-from rest_connector.retry import RetriableStatusError, RetryPolicy, retry_after_seconds
+from rest_api_core.errors import DeadlineExceededError, HTTPStatusError, ResponseTooLargeError
+from rest_api_core.origin import Origin, origin_of
+from rest_api_core.ratelimit import HostLimiters, RateLimiter
+from rest_api_core.ratelimit_headers import exhausted_wait
+from rest_api_core.redact import SECRETS
+from rest_api_core.retry import RetriableStatusError, RetryPolicy, retry_after_seconds
 
 if TYPE_CHECKING:  # auth builds OAuth2 token clients on this module: no import at runtime
-    from rest_connector.auth import OriginScopedAuth
+    from rest_api_core.auth import OriginScopedAuth
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
@@ -46,7 +46,7 @@ before ``Content-Length`` bytes and a broken chunked encoding; the other errors 
 raise (``RuntimeError`` on mixed ``decode_content``) are bugs, not transient failures."""
 
 F = TypeVar("F", bound=Callable[..., Any])
-logger = logging.getLogger("rest_connector.http")
+logger = logging.getLogger("rest_api_core.http")
 
 
 def body_excerpt(response: requests.Response) -> str:

@@ -1,6 +1,6 @@
 """Checks of ``auth`` blocks: what makes one unusable, each problem at its path.
 
-Kept apart from the authenticators (``rest_connector.auth``, on singer-sdk) so that the
+Kept apart from the authenticators (``rest_api_core.auth``, on singer-sdk) so that the
 pipeline translator checks a pipeline without importing singer-sdk.
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from rest_connector.config import SettingsProblem, did_you_mean
-from rest_connector.redact import SECRETS
+from rest_api_core.config import SettingsProblem, did_you_mean
+from rest_api_core.redact import SECRETS
 
 GRANT_TYPES = ("client_credentials", "refresh_token")
 CLIENT_AUTH_METHODS = ("basic", "body")

@@ -37,7 +37,7 @@ DEFAULT_DRAIN_DEADLINE = 60.0
 EXIT_DRAIN_FAILED = 1
 """Exit status when the drain after a stop signal ran out of time."""
 
-logger = logging.getLogger("rest_connector.target_shutdown")
+logger = logging.getLogger("rest_api_core.target_shutdown")
 
 DRAIN_DEADLINE = th.Property(
     "drain_deadline",

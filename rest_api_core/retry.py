@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 import backoff
 import requests
 
-from rest_connector.errors import DeadlineExceededError
-from rest_connector.ratelimit_headers import exhausted_wait
+from rest_api_core.errors import DeadlineExceededError
+from rest_api_core.ratelimit_headers import exhausted_wait
 
 DEFAULT_RETRY_ON = (429, 500, 502, 503, 504)
 DEFAULT_MAX_RETRIES = 3

@@ -12,13 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rest_connector.errors import ConfigError, ConnectorError
+from rest_api_core.errors import ConfigError, ConnectorError
+from rest_api_core.redact import SECRETS
 from rest_connector.pipeline.translate import Pipeline, PluginSettings
-from rest_connector.redact import SECRETS
-from spark_rest_api import FORMAT, register
-from spark_rest_api.delta_writer import DELTA_FORMAT, local_table_path
-from spark_rest_api.errors import task_failure
-from target_delta.storage import TablePaths
+from spark_rest_api import DELTA_FORMAT, FORMAT, local_table_path, register, task_failure
+from target_delta import TablePaths
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

@@ -9,7 +9,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator, ValidationError
 
-from rest_connector.redact import MASK, SECRETS
+from rest_api_core.redact import MASK, SECRETS
 
 _JSON_TYPE_NAMES = {
     bool: "boolean", int: "integer", float: "number", str: "string",

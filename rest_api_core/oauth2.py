@@ -24,11 +24,11 @@ import msgspec
 import requests
 from singer_sdk.authenticators import APIAuthenticatorBase
 
-from rest_connector.errors import ConnectorError, HTTPStatusError
-from rest_connector.http import DEFAULT_TIMEOUT, HttpClient
-from rest_connector.ratelimit import HostLimiters
-from rest_connector.redact import SECRETS
-from rest_connector.retry import RetriableStatusError, RetryPolicy, RetryWaitTooLongError
+from rest_api_core.errors import ConnectorError, HTTPStatusError
+from rest_api_core.http import DEFAULT_TIMEOUT, HttpClient
+from rest_api_core.ratelimit import HostLimiters
+from rest_api_core.redact import SECRETS
+from rest_api_core.retry import RetriableStatusError, RetryPolicy, RetryWaitTooLongError
 
 MAX_LEEWAY_SECONDS = 60.0
 LEEWAY_SHARE = 0.1
@@ -39,7 +39,7 @@ _HINTS = {
     "unauthorized_client": "the client may not use this grant_type",
 }
 
-logger = logging.getLogger("rest_connector.oauth2")
+logger = logging.getLogger("rest_api_core.oauth2")
 
 
 class OAuth2Error(ConnectorError):

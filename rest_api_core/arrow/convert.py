@@ -19,7 +19,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rest_connector.arrow.schema import (
+from rest_api_core.arrow.schema import (
     BINARY,
     BOOLEAN,
     DATE,
@@ -35,7 +35,7 @@ from rest_connector.arrow.schema import (
     Column,
     StreamLayout,
 )
-from rest_connector.errors import ConnectorError
+from rest_api_core.errors import ConnectorError
 
 _MAX_EXACT_FLOAT_INT = 2**53
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError,
