@@ -61,7 +61,9 @@ def test_meltano_add_from_ref_installs_the_plugin(tmp_path):
     project.mkdir()
     (project / "meltano.yml").write_text("default_environment: dev\nenvironments:\n- name: dev\n")
     definition = yaml.safe_load(DEFINITIONS["loaders-delta"].read_text())
-    definition["pip_url"] = f"-e {ROOT}"  # the package is not on PyPI; install this checkout
+    assert definition["pip_url"] == "rest-api-connector[delta]"  # target-delta's extra
+    # The package is not on PyPI: install this checkout, with the definition's extra.
+    definition["pip_url"] = definition["pip_url"].replace("rest-api-connector", f"-e {ROOT}")
     reference = tmp_path / "target-delta.yml"
     reference.write_text(yaml.safe_dump(definition))
     added = meltano(project, "add", "loader", "target-delta", "--from-ref", str(reference))
