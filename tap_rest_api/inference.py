@@ -20,7 +20,7 @@ from decimal import Decimal
 from itertools import chain, repeat
 from typing import Any
 
-from tap_rest_api.schema import is_date, is_date_time
+from tap_rest_api.coercion import is_date, is_date_time
 
 _TYPE_ORDER = ("string", "integer", "number", "boolean", "object", "array", "null")
 _NONE = type(None)
