@@ -68,10 +68,11 @@ def serve(total: int, port_file: str, latency: float = 0.0) -> None:
                 stats["open"] += 1
                 stats["peak_open"] = max(stats["peak_open"], stats["open"])
             try:
-                self._send(self._page())
-            finally:
-                with lock:
+                page = self._page()
+            finally:  # closed once answered (as the tests' server counts): a client that has
+                with lock:  # read the answer may send its next request before this thread runs
                     stats["open"] -= 1
+            self._send(page)
 
         def _page(self) -> bytes:
             time.sleep(latency)
