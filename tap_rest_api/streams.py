@@ -78,7 +78,7 @@ class RestApiStream(RESTStream):
         policy = RetryPolicy.from_settings(settings.rate_limit)
         auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth",
                                    tokens=tap.oauth2_tokens, policy=policy,
-                                   timeout=settings.timeout)
+                                   timeout=settings.timeout, transport=settings.transport)
         self.http = HttpClient(
             settings.url,
             limiters=tap.rate_limiters,
@@ -89,6 +89,7 @@ class RestApiStream(RESTStream):
             max_response_bytes=settings.max_response_bytes,
             connections=settings.concurrency,
             in_flight=tap.in_flight.for_stream(settings.name, settings.concurrency),
+            transport=settings.transport,
         )
         self._requests_session = self.http.session
         self._auth = auth or NoAuth()
