@@ -79,6 +79,18 @@ class OriginScopedAuth(requests.auth.AuthBase):
             return None
         return self.authenticator.renew(request)
 
+    def accepted(self, request: requests.PreparedRequest) -> None:
+        """The API did not answer 401 to ``request``: its renewable credential works."""
+        if isinstance(self.authenticator, CredentialAuthenticator):
+            self.authenticator.source.accepted(self.authenticator.used(request))
+
+    def refused_fresh(self, request: requests.PreparedRequest) -> bool:
+        """After a 401: True when ``request`` carried a renewable credential the API has
+        never accepted (it refuses this client's credentials; another renewal is useless)."""
+        authenticator = self.authenticator
+        return isinstance(authenticator, CredentialAuthenticator) and not (
+            authenticator.source.was_accepted(authenticator.used(request)))
+
     @property
     def credential_kind(self) -> str:
         """What the renewable credential is, for messages ("an access token", ...)."""

@@ -45,6 +45,7 @@ class RenewableCredential(ABC):
         self._lock = threading.Lock()
         self._value: str | None = None
         self._renew_at: float | None = None
+        self._accepted: str | None = None
 
     @property
     @abstractmethod
@@ -73,6 +74,16 @@ class RenewableCredential(ABC):
                 return False
             self._take_new()
             return True
+
+    def accepted(self, value: str) -> None:
+        """The API answered a request carrying ``value`` with something other than 401."""
+        if value == self._value:  # an attribute write: no lock needed
+            self._accepted = value
+
+    def was_accepted(self, value: str) -> bool:
+        """True when the API has accepted ``value`` at least once (so a 401 to it means it
+        expired, not that the API refuses this client's credentials)."""
+        return value == self._accepted
 
     def _take_new(self) -> None:
         started = time.monotonic()
@@ -136,10 +147,13 @@ class CredentialAuthenticator(APIAuthenticatorBase):
         request.headers[self.header] = f"{self.prefix}{self.source.current()}"
         return request
 
+    def used(self, request: requests.PreparedRequest) -> str:
+        """The credential ``request`` carries."""
+        return str(request.headers.get(self.header, "")).removeprefix(self.prefix)
+
     def renew(self, request: requests.PreparedRequest) -> bool:
         """After a 401: put a credential other than the refused one on ``request``; True when
         this call obtained it (False: another thread had already)."""
-        used = str(request.headers.get(self.header, "")).removeprefix(self.prefix)
-        obtained = self.source.renew(used)
+        obtained = self.source.renew(self.used(request))
         self.authenticate_request(request)
         return obtained

@@ -33,9 +33,10 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 BODY_EXCERPT_BYTES = 512
 UNAUTHORIZED = 401
-MAX_SENDS_AFTER_401 = 3
-"""Sends of one request after 401s, each with a credential other threads or this one just
-renewed; a 401 to a credential this request renewed itself is final."""
+MAX_SENDS_AFTER_401 = 10
+"""Most sends of one request after 401s, each with a renewed credential. Threads sharing a
+session that expires after a few requests may each see the renewed one expire before their
+turn; a 401 to a credential the API never accepted is final at once."""
 _CHUNK = 64 * 1024
 
 BODY_READ_ERRORS: dict[type[Exception], type[requests.RequestException]] = {
@@ -109,13 +110,13 @@ class ConnectorSession(requests.Session):
         sends the request again. A 401 to a credential this request renewed itself is final.
         """
         scoped = self.scoped_auth
-        if scoped is not None:
-            scoped.refresh(request)
+        if scoped is None:
+            return self._send_once(request, **kwargs)
+        scoped.refresh(request)
         response = self._send_once(request, **kwargs)
         for _ in range(MAX_SENDS_AFTER_401):
-            if (response.status_code != UNAUTHORIZED or response.request is not request
-                    or scoped is None):
-                return response
+            if response.status_code != UNAUTHORIZED or response.request is not request:
+                break
             renewed = scoped.renew(request)
             if renewed is None:
                 return response
@@ -123,7 +124,7 @@ class ConnectorSession(requests.Session):
                 logger.info("HTTP 401 for %s: renewed %s from %s, sending it once more",
                             describe(response), scoped.credential_kind, scoped.token_url)
             response = self._send_once(request, **kwargs)
-            if renewed and response.status_code == UNAUTHORIZED:
+            if renewed and response.status_code == UNAUTHORIZED and scoped.refused_fresh(request):
                 message = (f"HTTP 401 for {describe(response)} again with "
                            f"{scoped.credential_kind} just renewed from {scoped.token_url}: "
                            "the API refuses these credentials (check their scopes and "
@@ -131,6 +132,8 @@ class ConnectorSession(requests.Session):
                 excerpt = body_excerpt(response)
                 raise HTTPStatusError(f"{message}: {excerpt}" if excerpt else message,
                                       UNAUTHORIZED, response)
+        if response.status_code != UNAUTHORIZED:
+            scoped.accepted(request)
         return response
 
     def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
