@@ -68,6 +68,9 @@ class OAuth2Settings:
         scopes = block.get("scopes") or ()
         grant_type = block.get("grant_type") or "client_credentials"
         assertion = None
+        store = block.get("refresh_token_store") or None
+        if store:
+            RefreshTokenStore(store).check(f"{field_path}.refresh_token_store")
         if grant_type == "jwt_bearer":
             issuer = {"iss": block["client_id"]} if block.get("client_id") else {}
             assertion = JwtSettings.parse(block, field_path, default_claims=issuer)
@@ -82,7 +85,7 @@ class OAuth2Settings:
             extra_params=tuple(sorted((str(k), str(v))
                                       for k, v in (block.get("extra_params") or {}).items())),
             assertion=assertion,
-            refresh_token_store=block.get("refresh_token_store") or None,
+            refresh_token_store=store,
         )
 
     @property
@@ -159,7 +162,7 @@ class TokenSource(RenewableCredential):
         self._store = None
         if settings.refresh_token_store:
             self._store = RefreshTokenStore(settings.refresh_token_store)
-            stored = self._store.read()
+            stored = self._read_store()
             if stored:
                 logger.info("OAuth2: using the refresh token kept in %s (it wins over the "
                             "configured refresh_token)", self._store.path)
@@ -189,14 +192,17 @@ class TokenSource(RenewableCredential):
                         "before)", self.shown_url, lifetime, renewal_leeway(lifetime))
         return token, lifetime
 
-    def _take_stored_token(self) -> None:
+    def _read_store(self) -> str | None:
         assert self._store is not None
         try:
-            stored = self._store.read()
+            return self._store.read()
         except (OSError, ValueError) as error:
             msg = (f"OAuth2: cannot read the refresh token store {self._store.path} "
                    f"({type(error).__name__})")
             raise OAuth2Error(msg) from None
+
+    def _take_stored_token(self) -> None:
+        stored = self._read_store()
         if stored:
             self._refresh_token = stored
 

@@ -30,11 +30,14 @@ logger = logging.getLogger("rest_api_core.token_store")
 
 
 class RefreshTokenStore:
-    """The store at ``path``; checked when made (``ConfigError`` naming ``field``)."""
+    """The store at ``path`` (``~`` expanded)."""
 
-    def __init__(self, path: str, field: str = "auth.refresh_token_store") -> None:
+    def __init__(self, path: str) -> None:
         self.path = Path(os.path.expanduser(path))
-        self.field = field
+
+    def check(self, field: str) -> None:
+        """Raise ``ConfigError`` naming ``field`` for a store that cannot be used: a
+        directory, readable by others, or not a store."""
         problem = self._problem()
         if problem:
             raise ConfigError(f"{field}: {problem}")
