@@ -19,7 +19,7 @@ from rest_api_core.errors import ConfigError
 from rest_api_core.redact import SECRETS
 
 TLS_KEYS = frozenset({"ca_bundle", "client_cert", "client_key", "verify"})
-PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+PROXY_SCHEMES = ("http", "https")
 
 logger = logging.getLogger("rest_api_core.tls")
 
@@ -96,6 +96,6 @@ def _proxy_problems(proxy: str) -> list[str]:
                     parts.netloc.rpartition("@")[0])
         SECRETS.add_basic_auth(unquote(parts.username or ""), unquote(parts.password or ""))
     if parts.scheme not in PROXY_SCHEMES or not parts.hostname:
-        shown = SECRETS.redact(proxy)
-        return [f"expected a proxy URL ({', '.join(PROXY_SCHEMES)}://host:port), got {shown!r}"]
+        return [f"expected a proxy URL, scheme://[user:password@]host:port with scheme "
+                f"{', '.join(PROXY_SCHEMES)} (the value is not shown: it may hold credentials)"]
     return []
