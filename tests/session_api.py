@@ -103,14 +103,20 @@ class SessionApi:
             return request.headers.get("X-Session", "")
         return request.headers.get("Authorization", "").removeprefix("Bearer ")
 
-    def _items(self, request: Request) -> Response:
-        session = self._session_of(request)
+    def use(self, session: str) -> bool:
+        """Count one request with ``session``; False (and counted as refused) when it is
+        unknown or used up."""
         with self._lock:
             if self._left.get(session, 0) <= 0:
                 self.refused += 1
-                return Response(json.dumps({"error": "session expired"}), status=401,
-                                content_type="application/json")
+                return False
             self._left[session] -= 1
+            return True
+
+    def _items(self, request: Request) -> Response:
+        if not self.use(self._session_of(request)):
+            return Response(json.dumps({"error": "session expired"}), status=401,
+                            content_type="application/json")
         page = int(request.args.get("page", 1))
         first = (page - 1) * self.page_size
         ids = list(range(first, min(first + self.page_size, self.total)))
