@@ -182,5 +182,8 @@ def _renewable(
         elif auth.get("send"):
             header = auth["send"].get("header") or header
             prefix = auth["send"].get("prefix", "Bearer " if header == "Authorization" else "")
+    if auth.get("tls"):  # the endpoint's own TLS; the stream's proxy still applies
+        transport = Transport.parse(auth["tls"], transport.proxy if transport else None,
+                                    f"{field_path}.tls")
     source = tokens.source_for(settings, policy, timeout, transport)
     return OriginScopedAuth(CredentialAuthenticator(source, header, prefix or ""), url, also_to)

@@ -20,7 +20,7 @@ MAX_JWT_LIFETIME = 3600
 JWT_KEYS = frozenset({"private_key", "algorithm", "private_key_id", "claims", "lifetime"})
 OAUTH2_KEYS = frozenset({"type", "token_url", "client_id", "client_secret", "scopes",
                          "grant_type", "refresh_token", "client_auth", "extra_params",
-                         "refresh_token_store"}) | JWT_KEYS
+                         "refresh_token_store", "tls"}) | JWT_KEYS
 _SET_BY_CONNECTOR = ("grant_type", "scope", "client_id", "client_secret", "refresh_token",
                      "assertion")
 _CLAIMS_SET_BY_CONNECTOR = ("iat", "exp")
@@ -35,7 +35,7 @@ _KEYS_BY_TYPE = {
     "api_key": frozenset({"type", "key", "header", "param"}),
     "basic": frozenset({"type", "username", "password"}),
     "oauth2": OAUTH2_KEYS,
-    "session": frozenset({"type", "login", "send"}),
+    "session": frozenset({"type", "login", "send", "tls"}),
     "jwt": JWT_KEYS | {"type"},
 }
 _REQUIRED = {

@@ -28,6 +28,28 @@ class StringsType(th.ArrayType):
         return {"type": ["array", "string"], "items": {"type": "string"}}
 
 
+TLS_SETTINGS = th.ObjectType(
+    th.Property("ca_bundle", th.StringType,
+                description="PEM file of the CA certificates to trust (a private CA)"),
+    th.Property("client_cert", th.StringType,
+                description="PEM file of the client certificate (mTLS)"),
+    th.Property("client_key", th.StringType,
+                description="PEM file of the client certificate's private key"),
+    th.Property("verify", th.BooleanType,
+                description="Verify server certificates (default true; false logs a WARNING "
+                            "on every run)"),
+    additional_properties=False,
+)
+
+TLS = th.Property(
+    "tls",
+    TLS_SETTINGS,
+    title="TLS",
+    description="TLS for every request, token and login endpoints included (unless the auth "
+                "block has its own)",
+)
+
+
 AUTH = th.Property(
     "auth",
     th.ObjectType(
@@ -101,6 +123,9 @@ AUTH = th.Property(
                         description="Put before the token ('Bearer ' in Authorization, "
                                     "else none)"),
         ), description="session: how the token is sent"),
+        th.Property("tls", TLS_SETTINGS,
+                    description="oauth2, session: TLS for the token or login endpoint "
+                                "(default: the stream's)"),
         additional_properties=False,
     ),
     title="Authentication",
@@ -145,24 +170,6 @@ MAX_RESPONSE_BYTES = th.Property(
     title="Largest response",
     description=f"Fail a response whose body (decompressed) is larger "
                 f"(default {DEFAULT_MAX_RESPONSE_BYTES})",
-)
-
-TLS = th.Property(
-    "tls",
-    th.ObjectType(
-        th.Property("ca_bundle", th.StringType,
-                    description="PEM file of the CA certificates to trust (a private CA)"),
-        th.Property("client_cert", th.StringType,
-                    description="PEM file of the client certificate (mTLS)"),
-        th.Property("client_key", th.StringType,
-                    description="PEM file of the client certificate's private key"),
-        th.Property("verify", th.BooleanType,
-                    description="Verify server certificates (default true; false logs a "
-                                "WARNING on every run)"),
-        additional_properties=False,
-    ),
-    title="TLS",
-    description="TLS for every request, token and login endpoints included",
 )
 
 PROXY = th.Property(

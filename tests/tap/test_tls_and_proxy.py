@@ -147,3 +147,33 @@ def test_a_proxy_that_requires_credentials_gets_them_and_they_never_show(
     assert "HTTP 407" in refused.stderr
     assert proxy.forwarded == [f"GET {httpserver.url_for('/items')}"]
     assert proxy.refused == 1
+
+
+def test_the_token_endpoint_may_have_tls_of_its_own(
+    httpserver: HTTPServer, certificates: Certificates, tap
+):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificates.server_cert, certificates.server_key)
+    context.load_verify_locations(certificates.ca)
+    context.verify_mode = ssl.CERT_REQUIRED
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context)
+    server.start()
+    try:
+        token_server = TokenServer(server)
+        api = ProtectedApi(httpserver, token_server, pages=2)
+        own = tap({"streams": [api.stream(auth=token_server.auth(tls=_tls(certificates)))]})
+        inherited = tap({"streams": [api.stream(auth=token_server.auth(),
+                                                tls=_tls(certificates))]})
+        none = tap({"streams": [api.stream(auth=token_server.auth(),
+                                           rate_limit={"max_retries": 0})]})
+    finally:
+        server.stop()
+
+    assert token_server.url.startswith("https://127.0.0.1:")
+    assert own.returncode == 0, own.stderr
+    assert [r["id"] for r in own.records()] == [1, 2]
+    assert inherited.returncode == 0, inherited.stderr
+    assert none.returncode != 0
+    assert f"OAuth2 token request to {token_server.url} failed" in none.stderr
+    assert "CERTIFICATE_VERIFY_FAILED" in none.stderr
+    assert len(token_server.requests) == 2
