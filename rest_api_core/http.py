@@ -107,7 +107,8 @@ class ConnectorSession(requests.Session):
 
         A renewable credential (OAuth2, session, JWT) is brought up to date first; a 401 to a
         request that carried one renews it (once for every thread refused the same one) and
-        sends the request again. A 401 to a credential this request renewed itself is final.
+        sends the request again; a 401 to a credential just renewed that the API has never
+        accepted is final.
         """
         scoped = self.scoped_auth
         if scoped is None:

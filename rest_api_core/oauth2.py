@@ -37,6 +37,10 @@ _HINTS = {
     "invalid_scope": "check scopes",
     "unauthorized_client": "the client may not use this grant_type",
 }
+_JWT_BEARER_HINTS = {
+    "invalid_grant": "the assertion was refused: check private_key, private_key_id, the claims "
+                     "(iss, sub, aud, scope) and this machine's clock",
+}
 
 logger = logging.getLogger("rest_api_core.oauth2")
 
@@ -138,8 +142,9 @@ def _refusal(settings: OAuth2Settings, error: HTTPStatusError) -> OAuth2Error:
     description = body.get("error_description")
     if isinstance(description, str) and description:
         message += f": {SECRETS.redact(description[:200])}"
-    if code in _HINTS:
-        message += f" ({_HINTS[code]})"
+    hints = {**_HINTS, **_JWT_BEARER_HINTS} if settings.assertion is not None else _HINTS
+    if code in hints:
+        message += f" ({hints[code]})"
     return OAuth2Error(message)
 
 
@@ -159,7 +164,7 @@ class TokenSource(RenewableCredential):
         self.settings = settings
         self._client = client
         self._refresh_token = settings.refresh_token
-        self._store = None
+        self._store: RefreshTokenStore | None = None
         if settings.refresh_token_store:
             self._store = RefreshTokenStore(settings.refresh_token_store)
             stored = self._read_store()

@@ -65,7 +65,9 @@ def test_an_assertion_signed_with_the_wrong_key_fails_clearly(
 
     assert run.returncode != 0
     assert (f"OAuth2 token request to {token_server.url} refused: HTTP 400, error "
-            f"'invalid_grant': bad assertion: InvalidSignatureError") in run.stderr
+            f"'invalid_grant': bad assertion: InvalidSignatureError (the assertion was refused: "
+            f"check private_key, private_key_id, the claims (iss, sub, aud, scope) and this "
+            f"machine's clock)") in run.stderr
     assert api.seen == []
     _no_jwt_in(run, *token_server.assertions)
 
