@@ -1,10 +1,13 @@
 """A small forwarding HTTP proxy on 127.0.0.1 for the tests: it counts the requests it
-forwards and may require proxy credentials (``Proxy-Authorization: Basic``)."""
+forwards (and the ``CONNECT`` tunnels it opens for HTTPS) and may require proxy credentials
+(``Proxy-Authorization: Basic``)."""
 
 from __future__ import annotations
 
 import base64
 import http.client
+import selectors
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +25,8 @@ class ForwardProxy:
 
     credentials: tuple[str, str] | None = None
     forwarded: list[str] = field(default_factory=list)
-    """``METHOD http://host:port/path`` of each request forwarded."""
+    """``METHOD http://host:port/path`` of each request forwarded, ``CONNECT host:port`` of
+    each tunnel."""
     refused: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -38,14 +42,31 @@ class ForwardProxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
+            def _refused(self) -> bool:
+                if proxy._allows(self.headers.get("Proxy-Authorization")):
+                    return False
+                with proxy._lock:
+                    proxy.refused += 1
+                self.send_response(407)
+                self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return True
+
+            def do_CONNECT(self) -> None:
+                if self._refused():
+                    return
+                host, _, port = self.path.rpartition(":")
+                upstream = socket.create_connection((host, int(port)), timeout=30)
+                with proxy._lock:
+                    proxy.forwarded.append(f"CONNECT {self.path}")
+                self.send_response(200)
+                self.end_headers()
+                _tunnel(self.connection, upstream)
+                self.close_connection = True
+
             def _forward(self) -> None:
-                if not proxy._allows(self.headers.get("Proxy-Authorization")):
-                    with proxy._lock:
-                        proxy.refused += 1
-                    self.send_response(407)
-                    self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
+                if self._refused():
                     return
                 target = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
@@ -81,3 +102,16 @@ class ForwardProxy:
         finally:
             server.shutdown()
             server.server_close()
+
+
+def _tunnel(client: socket.socket, upstream: socket.socket) -> None:
+    """Copy bytes both ways until either side closes."""
+    with upstream, selectors.DefaultSelector() as selector:
+        selector.register(client, selectors.EVENT_READ, upstream)
+        selector.register(upstream, selectors.EVENT_READ, client)
+        while True:
+            for key, _ in selector.select(timeout=30):
+                data = key.fileobj.recv(65536)
+                if not data:
+                    return
+                key.data.sendall(data)

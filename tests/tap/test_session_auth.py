@@ -102,3 +102,15 @@ def test_session_settings_are_checked_before_any_request(tap, httpserver, login,
     assert run.returncode != 0
     assert message in run.stderr
     assert httpserver.log == []
+
+
+def test_a_login_form_is_sent_form_encoded(session_api: SessionApi, tap):
+    auth = session_api.auth()
+    auth["login"]["form"] = auth["login"].pop("body")
+
+    run = tap({"streams": [session_api.stream(auth=auth)]})
+
+    assert run.returncode == 0, run.stderr
+    assert len(run.records()) == 30
+    (login, _), *_ = session_api.server.log
+    assert login.content_type == "application/x-www-form-urlencoded"

@@ -177,3 +177,21 @@ def test_the_token_endpoint_may_have_tls_of_its_own(
     assert f"OAuth2 token request to {token_server.url} failed" in none.stderr
     assert "CERTIFICATE_VERIFY_FAILED" in none.stderr
     assert len(token_server.requests) == 2
+
+
+def test_an_mtls_api_and_its_login_are_reached_through_an_authenticating_proxy(
+    mtls_api: SessionApi, certificates: Certificates, tap
+):
+    proxy = ForwardProxy(credentials=(CANARY_USER, CANARY_PASSWORD))
+
+    with proxy.serving() as proxy_url:
+        host = proxy_url.removeprefix("http://")
+        run = tap({"tls": _tls(certificates),
+                   "proxy": f"http://{CANARY_USER}:{quote(CANARY_PASSWORD)}@{host}",
+                   "streams": [mtls_api.stream(auth=mtls_api.auth())]})
+
+    assert run.returncode == 0, run.stderr
+    assert [r["id"] for r in run.records()] == list(range(30))
+    tunnel = f"CONNECT 127.0.0.1:{mtls_api.server.port}"
+    assert tunnel in proxy.forwarded and set(proxy.forwarded) == {tunnel}
+    assert proxy.refused == 0
