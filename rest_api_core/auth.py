@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -20,7 +21,7 @@ from rest_api_core.credentials import (
     CredentialSources,
 )
 from rest_api_core.errors import ConfigError
-from rest_api_core.http import DEFAULT_TIMEOUT
+from rest_api_core.http import DEFAULT_TIMEOUT, UNAUTHORIZED
 from rest_api_core.jwt_auth import BearerJwtSettings, JwtSettings
 from rest_api_core.oauth2 import OAuth2Settings
 from rest_api_core.origin import origin_of
@@ -79,17 +80,21 @@ class OriginScopedAuth(requests.auth.AuthBase):
             return None
         return self.authenticator.renew(request)
 
-    def accepted(self, request: requests.PreparedRequest) -> None:
-        """The API did not answer 401 to ``request``: its renewable credential works."""
-        if isinstance(self.authenticator, CredentialAuthenticator):
-            self.authenticator.source.accepted(self.authenticator.used(request))
-
-    def refused_fresh(self, request: requests.PreparedRequest) -> bool:
-        """After a 401: True when ``request`` carried a renewable credential the API has
-        never accepted (it refuses this client's credentials; another renewal is useless)."""
+    def send_counted(self, request: requests.PreparedRequest,
+                     send: Callable[[], requests.Response]) -> tuple[requests.Response, bool]:
+        """``send()`` counted in flight with the renewable credential ``request`` carries;
+        the answer, and True when it is a 401 to a credential the API refuses outright (see
+        ``RenewableCredential.refused_outright``)."""
         authenticator = self.authenticator
-        return isinstance(authenticator, CredentialAuthenticator) and not (
-            authenticator.source.was_accepted(authenticator.used(request)))
+        if not isinstance(authenticator, CredentialAuthenticator):
+            return send(), False
+        value = authenticator.used(request)
+        with authenticator.source.in_use(value):
+            response = send()
+            if response.status_code != UNAUTHORIZED:
+                authenticator.source.accepted(value)
+                return response, False
+            return response, authenticator.source.refused_outright(value)
 
     @property
     def credential_kind(self) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Hashable
+from collections import Counter
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
 import requests
@@ -38,13 +40,15 @@ class RenewableCredential(ABC):
     expires; one without a known lifetime only when the API answers 401.
     """
 
-    kind = "credential"
-    """What it is, for messages ("OAuth2 access token", "session", ...)."""
+    kind = "a credential"
+    """What it is, for messages ("an access token", "a session", ...)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._value: str | None = None
         self._renew_at: float | None = None
+        self._uses_lock = threading.Lock()  # not ``_lock``: that one is held while obtaining
+        self._in_flight: Counter[str] = Counter()
         self._accepted: str | None = None
 
     @property
@@ -75,15 +79,33 @@ class RenewableCredential(ABC):
             self._take_new()
             return True
 
-    def accepted(self, value: str) -> None:
-        """The API answered a request carrying ``value`` with something other than 401."""
-        if value == self._value:  # an attribute write: no lock needed
-            self._accepted = value
+    @contextmanager
+    def in_use(self, value: str) -> Iterator[None]:
+        """Count a request carrying ``value`` as in flight for the block."""
+        with self._uses_lock:
+            self._in_flight[value] += 1
+        try:
+            yield
+        finally:
+            with self._uses_lock:
+                self._in_flight[value] -= 1
+                if not self._in_flight[value]:
+                    del self._in_flight[value]
 
-    def was_accepted(self, value: str) -> bool:
-        """True when the API has accepted ``value`` at least once (so a 401 to it means it
-        expired, not that the API refuses this client's credentials)."""
-        return value == self._accepted
+    def accepted(self, value: str) -> None:
+        """The API answered a request carrying ``value`` with something other than 401
+        (called while that request is still counted in flight)."""
+        with self._uses_lock:
+            if value == self._value:
+                self._accepted = value
+
+    def refused_outright(self, value: str) -> bool:
+        """After a 401 to a request carrying ``value`` (still in flight): True when the API
+        has never accepted ``value`` and no other request carrying it is in flight whose
+        answer could show it works. Then the API refuses this client's credentials; else the
+        credential may just have expired (sessions that allow a few requests each)."""
+        with self._uses_lock:
+            return value != self._accepted and self._in_flight[value] <= 1
 
     def _take_new(self) -> None:
         started = time.monotonic()

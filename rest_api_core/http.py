@@ -107,25 +107,26 @@ class ConnectorSession(requests.Session):
 
         A renewable credential (OAuth2, session, JWT) is brought up to date first; a 401 to a
         request that carried one renews it (once for every thread refused the same one) and
-        sends the request again; a 401 to a credential just renewed that the API has never
-        accepted is final.
+        sends the request again; a 401 to a credential just renewed that the API refuses
+        outright (never accepted, no other request with it in flight) is final.
         """
         scoped = self.scoped_auth
         if scoped is None:
             return self._send_once(request, **kwargs)
         scoped.refresh(request)
-        response = self._send_once(request, **kwargs)
+        response, _ = scoped.send_counted(request, lambda: self._send_once(request, **kwargs))
         for _ in range(MAX_SENDS_AFTER_401):
             if response.status_code != UNAUTHORIZED or response.request is not request:
                 break
             renewed = scoped.renew(request)
             if renewed is None:
-                return response
+                break
             if renewed:
                 logger.info("HTTP 401 for %s: renewed %s from %s, sending it once more",
                             describe(response), scoped.credential_kind, scoped.token_url)
-            response = self._send_once(request, **kwargs)
-            if renewed and response.status_code == UNAUTHORIZED and scoped.refused_fresh(request):
+            response, refused = scoped.send_counted(
+                request, lambda: self._send_once(request, **kwargs))
+            if renewed and refused:
                 message = (f"HTTP 401 for {describe(response)} again with "
                            f"{scoped.credential_kind} just renewed from {scoped.token_url}: "
                            "the API refuses these credentials (check their scopes and "
@@ -133,8 +134,6 @@ class ConnectorSession(requests.Session):
                 excerpt = body_excerpt(response)
                 raise HTTPStatusError(f"{message}: {excerpt}" if excerpt else message,
                                       UNAUTHORIZED, response)
-        if response.status_code != UNAUTHORIZED:
-            scoped.accepted(request)
         return response
 
     def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from rest_api_core.auth import build_authenticator
+from rest_api_core.credentials import RenewableCredential
 from rest_api_core.errors import ConfigError
 from rest_api_core.jwt_auth import JwtSettings
 from rest_api_core.redact import SECRETS
@@ -125,3 +126,35 @@ def test_tls_problems_are_named_each_at_its_field(tmp_path: Path):
     assert ("streams[1].tls.client_key: needs client_cert (the certificate the key belongs "
             "to)") in problems
     assert problems[-1].startswith("streams[1].proxy: expected a proxy URL")
+
+
+class _Counter(RenewableCredential):
+    """Credentials "c1", "c2", ... with no known lifetime."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made = 0
+
+    @property
+    def shown_url(self) -> str:
+        return "here"
+
+    def _obtain(self) -> tuple[str, float | None]:
+        self.made += 1
+        return f"c{self.made}", None
+
+
+def test_a_401_is_an_outright_refusal_only_when_no_other_request_could_still_prove_it_works():
+    source = _Counter()
+    value = source.current()
+
+    with source.in_use(value):
+        alone = source.refused_outright(value)
+        with source.in_use(value):  # another thread's request with it, not answered yet
+            racing = source.refused_outright(value)
+            source.accepted(value)
+        after_acceptance = source.refused_outright(value)
+
+    assert (alone, racing, after_acceptance) == (True, False, False)
+    assert source.renew("c0") is False and source.renew(value) is True
+    assert source.current() == "c2" and source.made == 2
