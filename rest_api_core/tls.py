@@ -58,6 +58,9 @@ class Transport:
             problems += [f"{proxy_field}: {problem}" for problem in _proxy_problems(str(proxy))]
         if problems:
             raise ConfigError("; ".join(problems))
+        if not verify:
+            logger.warning("TLS certificates are NOT verified (%s.verify: false): anyone on "
+                           "the network path can read and change these requests", tls_field)
         return cls(ca_bundle=tls.get("ca_bundle"), client_cert=tls.get("client_cert"),
                    client_key=tls.get("client_key"), verify=verify,
                    proxy=str(proxy) if proxy else None)
@@ -65,8 +68,6 @@ class Transport:
     def apply(self, session: requests.Session) -> None:
         """Set verification, the client certificate and the proxy on ``session``."""
         if not self.verify:
-            logger.warning("TLS certificates are NOT verified (tls.verify: false): anyone on "
-                           "the network path can read and change this run's requests")
             session.verify = False
         elif self.ca_bundle:
             session.verify = self.ca_bundle
