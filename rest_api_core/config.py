@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema import Draft7Validator, ValidationError
 
 from rest_api_core.redact import MASK, SECRETS
+from rest_api_core.sdk_seam import ConfigCheckHook
 
 _JSON_TYPE_NAMES = {
     bool: "boolean", int: "integer", float: "number", str: "string",
@@ -108,21 +109,21 @@ def forbid_unknown_keys(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-class StrictConfigMixin:
+class StrictConfigMixin(ConfigCheckHook):
     """Replaces the SDK's config check with ours: every problem named by path, secrets masked.
 
     It also registers every secret setting with the redactor before anything is logged.
     """
 
     config_jsonschema: dict
-    _config: dict
     append_builtin_config: Callable[[dict], None]
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+    def check_settings(self, config: dict[str, Any], *, raise_errors: bool) -> list[str]:
+        """Every problem of ``config`` by path; raised when ``raise_errors``."""
         # As in the SDK's own check: its built-in settings (stream_maps, ...) are known keys.
         self.append_builtin_config(self.config_jsonschema)
-        SECRETS.add(*(value for _, value in secret_fields(self._config, self.config_jsonschema)))
-        problems = [str(p) for p in find_problems(self._config, self.config_jsonschema)]
+        SECRETS.add(*(value for _, value in secret_fields(config, self.config_jsonschema)))
+        problems = [str(p) for p in find_problems(config, self.config_jsonschema)]
         if problems and raise_errors:
             # Imported here: the pipeline translator uses this module without singer-sdk.
             from singer_sdk.exceptions import ConfigValidationError

@@ -278,9 +278,15 @@ class HttpClient:
         """Wrap one request attempt with rate limiting before each try and the retry policy."""
 
         def attempt(*args: Any, **kwargs: Any) -> Any:
-            with self.in_flight:  # a slot first: the rate limiter's spacing holds at the send
-                self.limiter.acquire()
-                return func(*args, **kwargs)
+            # A slot first, so the limiter's spacing holds at the send; but the host's turn
+            # (its spacing, or a pause after a rate-limit header) is waited for without the
+            # slot, which another stream (of another host) may use meanwhile.
+            while True:
+                with self.in_flight:
+                    wait = self.limiter.try_start()
+                    if wait <= 0:
+                        return func(*args, **kwargs)
+                time.sleep(wait)
 
         return self.policy.retrying(attempt, on_backoff=self._log_backoff)  # type: ignore[return-value]
 

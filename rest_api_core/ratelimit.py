@@ -7,7 +7,8 @@ import time
 
 
 class RateLimiter:
-    """Spaces request starts at least ``1 / requests_per_second`` apart: no bursts.
+    """Spaces request starts at least ``1 / requests_per_second`` apart: no bursts (a caller
+    asks ``try_start`` when it is ready to send, and waits as long as it says).
 
     With that spacing no one-second window ever holds more than ``requests_per_second``
     request starts. ``pause_until`` lets a server's rate-limit headers hold every caller.
@@ -33,23 +34,16 @@ class RateLimiter:
             self._paused_until = max(self._paused_until, monotonic_deadline)
             self._next_start = max(self._next_start, monotonic_deadline)
 
-    def acquire(self) -> float:
-        """Block until a request may start; return the seconds waited.
-
-        A caller whose turn a pause (begun while it waited) now covers takes a new turn after
-        the pause, still spaced from the others.
-        """
-        began = time.monotonic()
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                start = max(now, self._next_start, self._paused_until)
-                self._next_start = start + self._interval
+    def try_start(self) -> float:
+        """Start a request now if its turn has come (0.0), else take no turn and return the
+        seconds until it may come: a caller holding a request slot releases it for the wait."""
+        with self._lock:
+            now = time.monotonic()
+            start = max(self._next_start, self._paused_until)
             if start > now:
-                time.sleep(start - now)
-            with self._lock:
-                if self._paused_until <= start:
-                    return time.monotonic() - began
+                return start - now
+            self._next_start = now + self._interval
+            return 0.0
 
 
 class HostLimiters:

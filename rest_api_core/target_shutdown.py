@@ -33,6 +33,8 @@ from typing import Any
 
 from singer_sdk import typing as th
 
+from rest_api_core.sdk_seam import ShutdownHooks
+
 DEFAULT_DRAIN_DEADLINE = 60.0
 EXIT_DRAIN_FAILED = 1
 """Exit status when the drain after a stop signal ran out of time."""
@@ -73,7 +75,7 @@ class ShutdownController:
         self._on_timeout = on_timeout
         self._reading = False
         self._started = threading.Event()
-        self._finished = threading.Event()
+        self._drained = threading.Event()
         self.output_lock = threading.Lock()
         """Held while STATE is written, so the deadline never cuts a STATE line in half."""
         threading.Thread(target=self._watch, name="drain-deadline", daemon=True).start()
@@ -121,14 +123,14 @@ class ShutdownController:
 
     def finish(self) -> None:
         """The drain is over (successfully): disarm the deadline."""
-        self._finished.set()
+        self._drained.set()
 
     def _watch(self) -> None:
         self._started.wait()
-        if self._finished.wait(self.deadline_seconds):
+        if self._drained.wait(self.deadline_seconds):
             return
         with self.output_lock:
-            if self._finished.is_set():
+            if self._drained.is_set():
                 return
             logger.error(
                 "Buffered records were not delivered within %g s of %s: exiting without STATE",
@@ -155,7 +157,7 @@ class _GuardedReader:
         return getattr(self._reader, name)
 
 
-class GracefulShutdownMixin:
+class GracefulShutdownMixin(ShutdownHooks):
     """Drain on SIGTERM/SIGINT within a deadline; STATE and exit 128+signal only if it worked."""
 
     config: Any
@@ -170,12 +172,14 @@ class GracefulShutdownMixin:
         )
         self.message_reader = _GuardedReader(self.message_reader, self._shutdown)
 
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+    def on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+        """Drain, then exit (see ``ShutdownController``)."""
         self._shutdown.handle(signum, frame)
 
-    def _write_state_message(self, state: dict) -> None:
-        with self._shutdown.output_lock:
-            super()._write_state_message(state)  # type: ignore[misc]
+    @property
+    def state_output_lock(self) -> Any:
+        """Held while STATE is written: no STATE between a stop's last batch and its exit."""
+        return self._shutdown.output_lock
 
     def process_endofpipe(self) -> None:
         """Drain everything (the SDK writes STATE after); exit 128+signal if we were stopped."""

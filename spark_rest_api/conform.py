@@ -6,14 +6,14 @@ import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from tap_rest_api.schema import DeclaredRecords
 from tap_rest_api.streams import RestApiStream
 
 logger = logging.getLogger("spark_rest_api.conform")
 
 
 class Conformer:
-    """One stream's records held to its declared schema (``DeclaredRecords``, as the tap);
+    """One stream's records held to its declared schema (``StreamSchema.held_to_declared``, as
+    the tap holds them);
     an inferred stream's records as they come.
 
     ``known`` (the read stream's Spark schema fields): fields outside it are reported once,
@@ -23,16 +23,13 @@ class Conformer:
 
     def __init__(self, stream: RestApiStream, known: Iterable[str] | None = None) -> None:
         self.stream = stream
-        self.declared = None if stream.schema_is_inferred else DeclaredRecords(
-            stream.name, stream.schema, stream.logger, stream.primary_keys)
         self.known = None if known is None else frozenset(known)
         self.reported: set[str] = set()
 
     def __call__(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """``records`` (of this stream, read page by page) conformed one by one."""
-        if self.declared is not None:
-            for record in records:
-                yield self.declared.conform(record, self.stream.last_page.number)
+        if not self.stream.schema_keeper.inferred:
+            yield from self.stream.schema_keeper.held_to_declared(records)
             return
         for record in records:
             if self.known is not None and (unknown := record.keys() - self.known

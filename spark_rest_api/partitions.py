@@ -137,7 +137,7 @@ def plan(stream: RestApiStream, wanted: int, parallelism: int) -> list[StreamPar
     first = pagination.start if pagination.type == "offset" else pagination.start_page
     stream.page_window = PageWindow(first, 1)
     size = sum(1 for _ in stream.request_records(None))
-    total = dig(stream.last_page.body, pagination.total_field)
+    total = dig(stream.reader.last_page.body, pagination.total_field)
     stream.page_window = None
     if size == 0 or not isinstance(total, int) or isinstance(total, bool):
         logger.warning("Stream '%s': the first page has %s records and total_field '%s' = %r; "

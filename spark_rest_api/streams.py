@@ -26,13 +26,11 @@ class _SparkTap(TapRestApi):
         """The tap's streams; an inferred one takes its schema from ``known_schemas``."""
         streams = super().discover_streams()
         for stream in streams:
-            if stream.name in self.known_schemas and stream.schema_is_inferred:
-                stream.adopt_schema(self.known_schemas[stream.name])
+            if stream.name in self.known_schemas and stream.schema_keeper.inferred:
+                stream.schema_keeper.adopt(self.known_schemas[stream.name])
         return streams
 
-    def _setup_signal_handlers(self) -> None:
-        # Private singer-sdk hook (PluginBase): the only place we turn the handlers off.
-        return
+    handles_signals = False  # the Spark worker owns them
 
 
 def _one_stream(config: dict[str, Any], name: str, rates: Mapping[str, float | None]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from functools import partial
 from typing import Any
 
@@ -57,28 +58,37 @@ class ChildrenAhead:
         self._planned = deque(parent_records)
         self._refill()
 
-    def take(self, prepared: requests.PreparedRequest) -> Answer | None:
-        """The answer to ``prepared`` (response and decoded first page) if it was sent ahead
-        (waiting for it; its error after retries is raised here), else None. Answers planned
-        before it were for parent records whose children were not synced: they are dropped."""
+    def take(self, prepared: requests.PreparedRequest,
+             waiting: Callable[[], AbstractContextManager]) -> Answer | None:
+        """The answer to ``prepared`` (response and decoded first page) if it was sent ahead,
+        else None. Only the wait for it happens inside ``waiting`` (where a stop may end it);
+        its error after retries is raised here. Answers planned before it were for parent
+        records whose children were not synced: they are dropped. The requests planned next
+        are prepared after the wait, outside it: preparing one writes the stream's state,
+        which a stop must never interrupt halfway."""
         key = request_key(prepared)
-        position = next((index for index, (waiting, _) in enumerate(self._waiting)
-                         if waiting == key), None)
+        position = next((index for index, (waiting_key, _) in enumerate(self._waiting)
+                         if waiting_key == key), None)
         if position is None:
             return None
         for _ in range(position):
             self._waiting.popleft()[1].cancel()
         future = self._waiting.popleft()[1]
-        try:
-            return future.result()
-        finally:
-            self._refill()
+        with waiting():
+            answer = future.result()
+        self._refill()
+        return answer
 
-    def close(self) -> None:
-        """Drop what was planned or not sent yet; answers in flight are abandoned."""
+    def pause(self) -> None:
+        """Drop what was planned or sent for the parent records so far (their syncs are over)
+        and keep the threads for the next parent's records."""
         self._planned.clear()
         while self._waiting:
             self._waiting.popleft()[1].cancel()
+
+    def close(self) -> None:
+        """Drop what was planned or not sent yet; answers in flight are abandoned."""
+        self.pause()
         self._pool.close()
 
     def _refill(self) -> None:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from itertools import chain, repeat
 from typing import Any
 
-from tap_rest_api.schema import is_date, is_date_time
+from tap_rest_api.coercion import is_date, is_date_time
 
 _TYPE_ORDER = ("string", "integer", "number", "boolean", "object", "array", "null")
 _NONE = type(None)
@@ -200,7 +200,7 @@ class InferredSchema:
         self._root = _Node()
         self._root.types = {"object"}
         self._root.properties = {}
-        self._schema: dict[str, Any] | None = None
+        self._cached_schema: dict[str, Any] | None = None
 
     def observe_page(self, records: list[dict[str, Any]]) -> None:
         """Grow the schema to describe every record of ``records`` (the first page)."""
@@ -215,14 +215,14 @@ class InferredSchema:
     def fit(self, record: dict[str, Any]) -> bool:
         """Widen the schema to describe ``record``; True if it had to (emit a new SCHEMA)."""
         if self._root.absorb_object(record):
-            self._schema = None
+            self._cached_schema = None
             return True
         return False
 
     @property
     def schema(self) -> dict[str, Any]:
         """The current JSON Schema: ``{"type": "object", "properties": {...}}``."""
-        if self._schema is None:
-            self._schema = {"type": "object",
+        if self._cached_schema is None:
+            self._cached_schema = {"type": "object",
                             "properties": self._root.json_schema()["properties"]}
-        return self._schema
+        return self._cached_schema

@@ -63,11 +63,14 @@ class StopGate:
 
     @contextmanager
     def waiting(self) -> Iterator[None]:
-        """A block (an HTTP request with its retries and waits) that a stop may interrupt."""
-        self.check()
+        """A block (an HTTP request with its retries and waits) that a stop may interrupt.
+
+        The wait is counted before the check: a signal landing between the two raises at once
+        instead of being left for the next request."""
         in_main = threading.current_thread() is threading.main_thread()
         self._waiting += in_main
         try:
+            self.check()
             yield
         finally:
             self._waiting -= in_main

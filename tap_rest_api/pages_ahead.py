@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, wait
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
 
@@ -63,15 +64,23 @@ class PagesAhead:
         self._next_index = 0
         self._refill()
 
-    def take(self, token: int) -> Answer | None:
-        """The answer for ``token`` if it is the next planned page (waiting for it; its error
-        after retries is raised here), else None: the plan no longer holds."""
+    def take(self, token: int, waiting: Callable[[], AbstractContextManager]) -> Answer | None:
+        """The answer for ``token`` if it is the next planned page, else None: the plan no
+        longer holds. Only the wait for it happens inside ``waiting`` (where a stop may end
+        it); its error after retries is raised here; the pages after it are prepared outside."""
         if not self._waiting or self._waiting[0][0] != token:
             return None
         _, prepared, future = self._waiting.popleft()
-        response, page = future.result()
+        with waiting():
+            response, page = future.result()
         self._refill()
         return prepared, response, page
+
+    def ends_early(self, page: Page) -> bool:
+        """True if ``page`` is shorter than planned: it would end the stream's pages, but its
+        answer may be older than the requests before it (the list may have grown since), so
+        a request sent now must confirm it."""
+        return len(page.records) < self.plan.size
 
     def close(self, *, wait_for_flight: bool) -> None:
         """Drop what was not sent yet; with ``wait_for_flight``, also wait for the answers in

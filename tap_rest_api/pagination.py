@@ -28,6 +28,7 @@ from rest_api_core.errors import ConfigError, ConnectorError
 from rest_api_core.redact import SECRETS
 from tap_rest_api.pages_ahead import PagePlan
 from tap_rest_api.records import Page, PageReader
+from tap_rest_api.sdk_seam import count_page, finish, move_to
 
 PAGINATION_TYPES = ("offset", "page", "cursor", "next_link", "link_header")
 WINDOWED_TYPES = ("offset", "page")
@@ -148,31 +149,31 @@ class GuardedPaginator(BaseAPIPaginator):
 
     def advance(self, response: requests.Response) -> None:
         """Move to the next page, or finish; stop at ``max_pages``; refuse a loop."""
-        self._page_count += 1
-        self._seen.add(self.loop_key(self._value, response))
-        if self.window_pages is not None and self._page_count >= self.window_pages:
-            self._finished = True
+        count_page(self)
+        self._seen.add(self.loop_key(self.current_value, response))
+        if self.window_pages is not None and self.count >= self.window_pages:
+            finish(self)
             return
         if self.reader.read(response).empty_status or not self.has_more(response):
-            self._finished = True
+            finish(self)
             return
         new_value = self.get_next(response)
         if new_value is None or new_value == "":
-            self._finished = True
+            finish(self)
             return
         if self.loop_key(new_value, None) in self._seen:
             msg = (f"stream '{self.reader.stream_name}': pagination loop after page "
-                   f"{self._page_count}: the API returned {SECRETS.redact(str(new_value))!r} "
+                   f"{self.count}: the API returned {SECRETS.redact(str(new_value))!r} "
                    "again, which was already requested")
             raise PaginationLoopError(msg)
-        if self.settings.max_pages and self._page_count >= self.settings.max_pages:
+        if self.settings.max_pages and self.count >= self.settings.max_pages:
             self.logger.warning(
                 "Stream '%s': stopped at pagination.max_pages = %d; the API has more pages",
                 self.reader.stream_name, self.settings.max_pages,
             )
-            self._finished = True
+            finish(self)
             return
-        self._value = new_value
+        move_to(self, new_value)
 
     def _put_page_size(self, request: HTTPRequest, into_body: bool = False) -> None:
         if self.settings.limit_param is None:
@@ -217,11 +218,11 @@ class CountingPaginator(GuardedPaginator):
         if isinstance(total, int) and not isinstance(total, bool):
             count = -(-(total - self.received) // size)
         if self.settings.max_pages:
-            left = self.settings.max_pages - self._page_count
+            left = self.settings.max_pages - self.count
             count = left if count is None else min(count, left)
         if count is not None and count < 1:
             return None
-        return PagePlan(first=self._value, step=self._step(size), size=size, count=count,
+        return PagePlan(first=self.current_value, step=self._step(size), size=size, count=count,
                         first_number=page.number + 1)
 
     def _step(self, size: int) -> int:
@@ -233,7 +234,7 @@ class OffsetPagination(CountingPaginator, OffsetPaginator):
     """``offset`` pagination: the offset advances by the records actually received."""
 
     def get_next(self, response: requests.Response) -> int | None:
-        return self._value + len(self.reader.read(response).records)
+        return self.current_value + len(self.reader.read(response).records)
 
     def _step(self, size: int) -> int:
         return size

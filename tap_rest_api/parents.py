@@ -124,17 +124,17 @@ class ParentLink:
         """The ``include_from_parent`` fields of one parent record, under their child names."""
         return {field_name(self.parent, path): dig(record, path) for path in self.included}
 
-    def _value(self, context: Mapping[str, Any], path: str) -> Any:
+    def _value_at(self, context: Mapping[str, Any], path: str) -> Any:
         return context[field_name(self.parent, path)]
 
     def fill_url(self, url: str, context: Mapping[str, Any]) -> str:
         """``url`` with each placeholder replaced by its value quoted as one path segment."""
         return PLACEHOLDER.sub(
-            lambda m: quote(_as_text(self._value(context, m.group(1))), safe=""), url)
+            lambda m: quote(_as_text(self._value_at(context, m.group(1))), safe=""), url)
 
     def fill_text(self, text: str, context: Mapping[str, Any]) -> str:
         """``text`` with each placeholder replaced by its value."""
-        return PLACEHOLDER.sub(lambda m: _as_text(self._value(context, m.group(1))), text)
+        return PLACEHOLDER.sub(lambda m: _as_text(self._value_at(context, m.group(1))), text)
 
     def fill_params(self, values: Mapping[str, Any], context: Mapping[str, Any]) -> dict:
         """Query parameters or headers with placeholders filled in their string values."""
@@ -150,7 +150,7 @@ class ParentLink:
         placeholder takes the parent value with its JSON type."""
         if isinstance(value, str):
             whole = PLACEHOLDER.fullmatch(value)
-            return self._value(context, whole.group(1)) if whole else self.fill_text(value,
+            return self._value_at(context, whole.group(1)) if whole else self.fill_text(value,
                                                                                     context)
         if isinstance(value, dict):
             return {key: self.fill_body(item, context) for key, item in value.items()}

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import requests
 
 from rest_api_core.dot_paths import dig
+
+if TYPE_CHECKING:
+    from tap_rest_api.settings import StreamSettings
 from rest_api_core.errors import ConnectorError
 
 
@@ -60,6 +63,11 @@ class PageReader:
         self.pages_read = 0
         self.last_received_at: datetime | None = None
         self._last: tuple[requests.Response, Page] | None = None
+
+    @classmethod
+    def for_stream(cls, settings: StreamSettings, logger: logging.Logger) -> PageReader:
+        """A reader of the stream's pages as its settings describe them."""
+        return cls(settings.name, settings.root_key, logger, settings.empty_on)
 
     @property
     def last_page(self) -> Page:

@@ -212,9 +212,9 @@ class StreamSettings:
             schema_fields=stream.get("schema"),
             primary_keys=tuple(stream.get("primary_keys") or ()),
             incremental=Incremental(**incremental) if incremental else None,
-            timeout=float(_first(stream, config, "timeout", DEFAULT_TIMEOUT)),
+            timeout=float(_stream_or_top(stream, config, "timeout", DEFAULT_TIMEOUT)),
             max_response_bytes=int(
-                _first(stream, config, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
+                _stream_or_top(stream, config, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
             ),
             parent_link=ParentLink.of(stream),
             concurrency=_concurrency(stream, config, path),
@@ -222,7 +222,7 @@ class StreamSettings:
         )
 
 
-def _first(stream: dict[str, Any], config: dict[str, Any], key: str, default: Any) -> Any:
+def _stream_or_top(stream: dict[str, Any], config: dict[str, Any], key: str, default: Any) -> Any:
     for source in (stream, config):
         if source.get(key) is not None:
             return source[key]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import copy
 import signal
 import sys
-from types import FrameType
 from typing import Any
 
-from singer_sdk import Stream, Tap
+from singer_sdk import Stream
 from singer_sdk.exceptions import ConfigValidationError
 
 from rest_api_core.config import StrictConfigMixin
 from rest_api_core.credentials import CredentialSources
 from rest_api_core.errors import ConfigError
+from rest_api_core.extras import MissingExtraError, require_extra
 from rest_api_core.in_flight import InFlightCap
 from rest_api_core.ratelimit import HostLimiters
 from rest_api_core.redact import install_log_redaction
@@ -21,6 +21,7 @@ from rest_api_core.startup import FreezesImportsMixin
 from tap_rest_api.interrupt import StopGate, StopRequested
 from tap_rest_api.output import BufferedMsgSpecWriter
 from tap_rest_api.parents import link_problems
+from tap_rest_api.sdk_seam import SeamTap
 from tap_rest_api.settings import CONFIG_SCHEMA, StreamSettings, check_unique_names
 from tap_rest_api.side_by_side import sync_side_by_side
 from tap_rest_api.streams import RestApiStream
@@ -28,7 +29,7 @@ from tap_rest_api.streams import RestApiStream
 install_log_redaction()
 
 
-class TapRestApi(FreezesImportsMixin, StrictConfigMixin, Tap):
+class TapRestApi(FreezesImportsMixin, StrictConfigMixin, SeamTap):
     """Singer tap for generic REST APIs."""
 
     name = "tap-rest-api"
@@ -61,6 +62,7 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, Tap):
         except ConfigError as error:
             problems.append(str(error))
         problems += [str(problem) for problem in link_problems(self.config["streams"])]
+        problems += self._batch_file_problems()
         for index in range(len(self.config["streams"])):
             try:
                 streams.append(RestApiStream(self, StreamSettings.from_config(self.config, index)))
@@ -71,8 +73,18 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, Tap):
         _attach_children(streams)
         return streams
 
+    def _batch_file_problems(self) -> list[str]:
+        """Parquet batch files need pyarrow, which the ``delta`` extra brings."""
+        encoding = (self.config.get("batch_config") or {}).get("encoding") or {}
+        if encoding.get("format") != "parquet":
+            return []
+        try:
+            require_extra("delta", ("pyarrow",), "batch_config.encoding.format: parquet")
+        except MissingExtraError as error:
+            return [str(error)]
+        return []
 
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+    def on_stop_signal(self, signum: int) -> None:
         """SIGTERM/SIGINT: stop at the next safe point instead of mid-line (see ``StopGate``)."""
         self.stop_gate.request(signum)
 
@@ -112,8 +124,7 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, Tap):
     def _sync_side_by_side(self, roots: list[Stream]) -> None:
         """The SDK's ``sync_all``, with the root streams in worker threads (private SDK hooks:
         its preparation steps, kept as they are)."""
-        self._reset_state_progress_markers()
-        self._set_compatible_replication_methods()
+        self.prepare_sync()
         if self.state:
             self.state_writer.write_state(self.state)
         for stream in self.streams.values():
@@ -129,8 +140,9 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, Tap):
         """The state as far as the output goes (read under the output lock): a stream writing
         batch files shows the bookmark of its last announced file, not of records in a file
         that no BATCH message has announced yet."""
-        held = {stream.name: stream.announced_bookmark for stream in self.streams.values()
-                if stream.announced_bookmark is not None}
+        held = {stream.name: stream.batch_path.announced_bookmark
+                for stream in self.streams.values()
+                if stream.batch_path.announced_bookmark is not None}
         if not held:
             return self.state
         state = copy.deepcopy(self.state)
@@ -155,7 +167,22 @@ def _attach_children(streams: list[RestApiStream]) -> None:
 
     for stream in sorted(streams, key=depth):
         if stream.link is not None:
-            stream.attach_to(by_name[stream.link.parent])
+            _attach(stream, by_name[stream.link.parent])
+
+
+def _attach(child: RestApiStream, parent: RestApiStream) -> None:
+    """Make ``child`` a child of ``parent``: synced once per parent record (the SDK's
+    parent/child mechanism, wired here because every stream shares one class). Its declared
+    schema gets the included fields, typed as the parent declares them (checked beforehand)."""
+    child.parent_stream = parent
+    child.parent_stream_type = type(parent)
+    parent.child_streams.append(child)
+    if child.declared_schema is None:
+        return
+    properties = child.declared_schema["properties"]
+    for path, name in zip(child.link.included, child.link.included_fields, strict=True):
+        if name not in properties:
+            properties[name] = copy.deepcopy(parent.declared_schema["properties"][path])
 
 
 if __name__ == "__main__":

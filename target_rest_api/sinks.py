@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk.sinks import BatchSink
 
 from target_rest_api.payload import Batch
+from target_rest_api.sdk_seam import BatchCheckedSink
 from target_rest_api.validation import BatchChecks
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 DEFAULT_BATCH_SIZE = 100
 
 
-class RestApiSink(BatchSink):
+class RestApiSink(BatchCheckedSink, BatchSink):
     """One stream's records, ``batch_size`` per request, through the target's delivery window
     (in arrival order with ``max_in_flight`` 1).
 
@@ -63,15 +64,6 @@ class RestApiSink(BatchSink):
     def process_record(self, record: dict, context: dict) -> None:
         """The SDK's way in: buffer the record (checked with its batch)."""
         self._records.append(record)
-
-    def _validate_and_parse(self, record: dict) -> dict:
-        """Nothing per record: ``process_batch`` checks the whole batch."""
-        # Private SDK hook on the per-record path, deferred to the batch.
-        return record
-
-    def _singer_validate_message(self, record: dict) -> None:
-        """Nothing per record: ``process_batch`` checks the key properties of the batch."""
-        # Private SDK hook on the per-record path, deferred to the batch.
 
     def process_batch(self, context: dict[str, Any]) -> None:
         """Check the buffered records (and those of a BATCH message's file, which the SDK

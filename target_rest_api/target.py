@@ -29,6 +29,7 @@ from rest_api_core.tls import Transport
 from target_rest_api.dead_letter import DeadLetterFile
 from target_rest_api.delivery import StreamDelivery
 from target_rest_api.in_flight import DeliveryWindow
+from target_rest_api.sdk_seam import TargetHooks
 from target_rest_api.sinks import DEFAULT_BATCH_SIZE, RestApiSink
 
 METHODS = ("POST", "PUT", "PATCH")
@@ -126,7 +127,8 @@ def stream_delivery(
     )
 
 
-class TargetRestApi(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin, Target):
+class TargetRestApi(TargetHooks, FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
+                    Target):
     """Sends each stream's records as JSON arrays of ``batch_size`` to an HTTP endpoint."""
 
     name = "target-rest-api"
@@ -184,8 +186,8 @@ class TargetRestApi(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixi
     ) -> Sink:
         """As the SDK's, but a sink replaced by a new schema is delivered first (keeps order)."""
         if schema is None:  # the per-record call: the stream's active sink
-            return self._sinks_active[stream_name]
-        existing = self._sinks_active.get(stream_name)
+            return self.active_sinks[stream_name]
+        existing = self.active_sinks.get(stream_name)
         if existing is not None and existing.original_schema != schema:
             self.drain_one(existing)
         sink = super().get_sink(
@@ -204,26 +206,26 @@ class TargetRestApi(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixi
         return (passes_unchanged(stream_maps, sink.stream_name)
                 and not sink.include_sdc_metadata_properties)
 
-    def _process_record_message(self, message_dict: dict) -> None:
+    def on_record_message(self, message_dict: dict) -> None:
         """As the SDK's; a record that nothing changes on its way goes straight into its
         sink's batch, which is checked as a whole before it is sent (see ``sinks``)."""
         sink = self._unmapped_sinks.get(message_dict.get("stream"))  # type: ignore[arg-type]
         record = message_dict.get("record")
         if sink is None or type(record) is not dict:
-            super()._process_record_message(message_dict)
+            self.sdk_process_record_message(message_dict)
             return
         if sink.take(record):
             self.drain_one(sink)
-        self._handle_max_record_age()
+        self.check_record_age()
 
-    def _process_state_message(self, message_dict: dict) -> None:
+    def on_state_message(self, message_dict: dict) -> None:
         """Keep the STATE; pass it on at once when no record before it is still buffered."""
-        super()._process_state_message(message_dict)
-        sinks = [*self._sinks_to_clear, *self._sinks_active.values()]
-        if self._latest_state and not any(sink.current_size for sink in sinks):
-            self._write_state_message(self._latest_state)
+        self.sdk_process_state_message(message_dict)
+        sinks = [*self.sinks_to_clear, *self.active_sinks.values()]
+        if self.latest_state and not any(sink.current_size for sink in sinks):
+            self.on_state_ready(self.latest_state)
 
-    def _write_state_message(self, state: dict) -> None:
+    def on_state_ready(self, state: dict) -> None:
         """Pass a STATE on once every batch submitted before it is acknowledged or
         dead-lettered (at once with ``max_in_flight`` 1: they are by now)."""
         self.deliveries.offer_state(state)
@@ -232,15 +234,14 @@ class TargetRestApi(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixi
         """Write a STATE not written already (the delivery window calls it, one at a time)."""
         if state == self._last_state_written:
             return
-        super()._write_state_message(state)
+        self.sdk_write_state_message(state)
         self._last_state_written = state
 
-    def _drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
+    def on_drain_all(self, sink_list: Iterable[Sink], parallelism: int) -> None:
         """As the SDK's, then wait for the batches in flight: a full drain (end of input, a
         stop signal, the SDK's record-age limit) ends with every batch delivered, and the
         first failure raised before ``drain_all`` writes STATE."""
-        # Private SDK hook: drain_all, which is final, calls it just before writing STATE.
-        super()._drain_all(sink_list, parallelism)
+        self.sdk_drain_all(sink_list, parallelism)
         self.deliveries.wait()
 
     def process_endofpipe(self) -> None:

@@ -17,12 +17,13 @@ from typing import Any
 
 import fastjsonschema
 from singer_sdk.exceptions import InvalidJSONSchema, InvalidRecord, MissingKeyPropertiesError
-from singer_sdk.helpers._compat import (
+
+from target_rest_api.sdk_seam import (
     date_fromisoformat,
     datetime_fromisoformat,
+    get_datelike_property_type,
     time_fromisoformat,
 )
-from singer_sdk.helpers._typing import get_datelike_property_type
 
 SDC_FIELDS = frozenset((
     "_sdc_extracted_at", "_sdc_received_at", "_sdc_batched_at", "_sdc_deleted_at",

@@ -22,7 +22,7 @@ def planned(target: str, venv: Path) -> list[str]:
 def test_demo_installs_the_runtime_without_the_test_extras(tmp_path):
     commands = planned("demo", tmp_path / "venv")
     installs = [c for c in commands if "pip install" in c and "--upgrade pip" not in c]
-    assert [c.split("pip install -q ")[1] for c in installs] == ["-e ."]
+    assert [c.split("pip install -q ")[1] for c in installs] == ["-e '.[pipeline,delta]'"]
     assert commands[-1] == f"{tmp_path / 'venv'}/bin/rest-connector demo"
 
 

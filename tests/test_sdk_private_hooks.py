@@ -1,17 +1,21 @@
-"""Every private singer-sdk hook the plugins override or call, checked against the installed SDK.
+"""Every private singer-sdk name the plugins' seams use, checked against the installed SDK.
 
-The plugins lean on a few private singer-sdk methods (the hot per-record paths, ACTIVATE_VERSION,
-batch files, signals); each use is commented where it is. singer-sdk is pinned to 0.54.x, but a
-change in any of these would break the plugins quietly: this test names the hook that moved.
+The plugins lean on a few private singer-sdk methods and attributes (the hot per-record paths,
+ACTIVATE_VERSION, batch files, signals, paginator steps), all in their ``sdk_seam`` modules
+(``tests/test_sdk_seam.py`` keeps them there and checks that each is listed here). singer-sdk
+is pinned to 0.54.x, but a change in any of these would break the plugins quietly: this test
+names the hook that moved.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+from types import SimpleNamespace
 
 import pytest
 from singer_sdk import Stream, Tap, Target
+from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.plugin_base import PluginBase
 from singer_sdk.sinks import BatchSink, Sink
 from singer_sdk.streams.rest import RESTStream
@@ -46,9 +50,30 @@ HOOKS = [
     (Stream, "_generate_record_messages", ["record"]),
     (Stream, "_write_record_message", ["record"]),
     (Stream, "_process_record", ["record", "child_context", "partition_context"]),
-    (RESTStream, "_prepare_request", ["context", "page"]),
     (RESTStream, "_write_request_duration_log", ["endpoint", "response", "context",
                                                  "extra_tags"]),
+]
+
+ATTRIBUTES = [
+    # (class, attribute set in the class's own code or defined on it)
+    (Stream, "_tap"),
+    (Stream, "_stream_version"),
+    (Stream, "_initialized_at"),
+    (Stream, "_schema"),
+    (Stream, "_input_schema"),
+    (Stream, "_stream_maps"),
+    (Stream, "_metadata"),
+    (Stream, "_mask"),
+    (RESTStream, "_requests_session"),
+    (RESTStream, "_LOG_REQUEST_METRIC_URLS"),
+    (BaseAPIPaginator, "_page_count"),
+    (BaseAPIPaginator, "_finished"),
+    (BaseAPIPaginator, "_value"),
+    (PluginBase, "_config"),
+    (Sink, "_validator"),
+    (Target, "_sinks_active"),
+    (Target, "_sinks_to_clear"),
+    (Target, "_latest_state"),
 ]
 
 MODULE_NAMES = [
@@ -69,19 +94,40 @@ def test_private_hook_is_still_there(owner, name, parameters):
     assert found == parameters, f"singer-sdk {owner.__name__}.{name} now takes {found}"
 
 
+@pytest.mark.parametrize(("owner", "name"), ATTRIBUTES,
+                         ids=[f"{o.__name__}.{n}" for o, n in ATTRIBUTES])
+def test_private_attribute_is_still_there(owner, name):
+    classes = [cls for cls in inspect.getmro(owner) if cls.__module__.startswith("singer_sdk")]
+    defined = any(name in vars(cls) for cls in classes)
+    sources = [inspect.getsource(cls) for cls in classes]
+    assigned = any(f"self.{name} =" in text or f"self.{name}:" in text for text in sources)
+    assert defined or assigned, f"singer-sdk {owner.__name__}.{name} is gone"
+
+
 @pytest.mark.parametrize(("module", "names"), MODULE_NAMES, ids=[m for m, _ in MODULE_NAMES])
 def test_private_module_still_has_what_we_import(module, names):
     imported = importlib.import_module(module)
     assert [n for n in names if not hasattr(imported, n)] == []
 
 
-def test_prepare_request_reads_only_the_paginators_current_value():
-    """Pages ahead hand ``_prepare_request`` a stand-in with ``current_value`` alone, and log
-    the request metric with ``_LOG_REQUEST_METRIC_URLS`` as the SDK's ``_request`` does."""
-    source = inspect.getsource(RESTStream._prepare_request)
-    assert "page.current_value" in source
-    assert source.count("page.") == 1
-    assert isinstance(RESTStream._LOG_REQUEST_METRIC_URLS, bool)
+def test_pages_ahead_prepare_requests_as_the_sdks_page_loop_does():
+    """Requests read ahead are prepared with the public ``build_prepared_request``
+    (``request_plan.prepared``); the SDK's own loop prepares its requests the same way, so an
+    answer read ahead is used only for the identical request."""
+    from tap_rest_api.request_plan import prepared
+    from tap_rest_api.tap import TapRestApi
+
+    tap = TapRestApi(config={"streams": [{
+        "name": "items", "url": "http://127.0.0.1:9/items", "method": "POST",
+        "params": {"a": "1"}, "body": {"b": 2}, "pagination": {"type": "offset"},
+        "schema": [{"name": "id", "type": "integer"}]}]}, validate_config=True)
+    stream = tap.streams["items"]
+    paginator = stream.get_new_paginator()
+    ours = prepared(stream, stream.get_http_request(
+        page=SimpleNamespace(stream_context=None, next_page_token=paginator.current_value)))
+    sdks = stream._prepare_request(context=None, page=paginator)
+    assert (ours.method, ours.url, ours.body, dict(ours.headers)) == (
+        sdks.method, sdks.url, sdks.body, dict(sdks.headers))
 
 
 def test_stream_version_is_the_attribute_the_sdk_writes_records_with():

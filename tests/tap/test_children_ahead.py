@@ -4,9 +4,18 @@ above 1), over real HTTP: the output is the same as one request at a time."""
 from __future__ import annotations
 
 import json
+import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from tap_rest_api import children_ahead
+from tap_rest_api.request_pool import RequestPool
+from tap_rest_api.tap import TapRestApi
 from tests.tap.conftest import TapRun, stream
 from tests.tap.pages_api import PagesApi
 
@@ -113,3 +122,42 @@ def test_a_cut_off_child_answer_ahead_is_retried_by_its_worker(
     first = "/parents/9/children?offset=0&limit=10"
     assert api.paths().count(first) == 2  # cut off, then read again: used once
     assert "could not be read to the end" in run.stderr or "Retrying" in run.stderr
+
+
+def test_an_intermediate_streams_child_keeps_one_pool_for_the_whole_run(
+        httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    """root → middle → leaf, the leaf reading ahead: the middle stream syncs once per root
+    record, and its child's threads last the whole run instead of one pool per sync."""
+    httpserver.expect_request("/roots").respond_with_json([{"id": r} for r in range(1, 6)])
+    httpserver.expect_request(re.compile(r"/roots/\d+/middles")).respond_with_handler(
+        lambda request: Response(json.dumps([{"id": int(request.path.split("/")[2]) * 10 + m}
+                                             for m in range(3)]),
+                                 content_type="application/json"))
+    httpserver.expect_request(re.compile(r"/middles/\d+/leaves")).respond_with_handler(
+        lambda request: Response(json.dumps([{"id": int(request.path.split("/")[2])}]),
+                                 content_type="application/json"))
+    pools = []
+
+    class CountedPool(RequestPool):
+        def __init__(self, size: int, name: str) -> None:
+            pools.append(name)
+            super().__init__(size, name)
+
+    monkeypatch.setattr(children_ahead, "RequestPool", CountedPool)
+    config = {"streams": [
+        {"name": "roots", "url": httpserver.url_for("/roots")},
+        {"name": "middles", "url": httpserver.url_for("/roots/{parent.id}/middles"),
+         "parent": "roots"},
+        {"name": "leaves", "url": httpserver.url_for("/middles/{parent.id}/leaves"),
+         "parent": "middles", "concurrency": 2},
+    ]}
+    TapRestApi(config=config, validate_config=True).sync_all()
+    leaves = [json.loads(line)["record"]["id"] for line in capfd.readouterr().out.splitlines()
+              if '"stream":"leaves"' in line.replace(" ", "") and '"RECORD"' in line]
+    assert leaves == [r * 10 + m for r in range(1, 6) for m in range(3)]
+    assert pools == ["leaves-ahead"]
+    for thread in threading.enumerate():  # and its threads end with the root's sync
+        if thread.name.startswith("leaves-ahead"):
+            thread.join(timeout=5)
+            assert not thread.is_alive(), thread.name

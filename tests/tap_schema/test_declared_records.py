@@ -8,7 +8,7 @@ import logging
 import pytest
 from singer_sdk.sinks.core import JSONSchemaValidator
 
-from tap_rest_api import schema as schema_module
+from tap_rest_api import coercion
 from tap_rest_api.schema import DeclaredRecords, RecordSchemaError, declared_schema
 
 LOGGER = logging.getLogger("tests.tap_schema")
@@ -233,12 +233,12 @@ DATE_TIMES = [
 
 
 @pytest.mark.parametrize("parse", [datetime.datetime.fromisoformat,
-                                   schema_module._parse_by_pattern])
+                                   coercion._parse_by_pattern])
 @pytest.mark.parametrize(("text", "valid"), DATE_TIMES)
 def test_date_time_check_is_the_same_with_either_instant_parser(text, valid, parse, monkeypatch):
     """The ISO parser (Python 3.11+) and the pattern (3.10) must accept the same strings."""
-    monkeypatch.setattr(schema_module, "_parse_instant", parse)
-    assert schema_module.is_date_time(text) is valid
+    monkeypatch.setattr(coercion, "_parse_instant", parse)
+    assert coercion.is_date_time(text) is valid
 
 
 @pytest.mark.parametrize(("text", "valid"), [
@@ -246,4 +246,4 @@ def test_date_time_check_is_the_same_with_either_instant_parser(text, valid, par
     ("20240501", False), ("2024-W18-3", False), ("٢٠٢٤-05-01", False), ("2024-05-01 ", False),
 ])
 def test_date_check(text, valid):
-    assert schema_module.is_date(text) is valid
+    assert coercion.is_date(text) is valid
