@@ -233,8 +233,9 @@ def _transport(stream: dict[str, Any], config: dict[str, Any], path: str) -> Tra
     """The stream's ``tls`` and ``proxy`` (each the stream's, else the tap's), checked."""
     fields = {key: f"{path}.{key}" if stream.get(key) is not None else key
               for key in ("tls", "proxy")}
-    return Transport.parse(_first(stream, config, "tls", None),
-                           _first(stream, config, "proxy", None), fields["tls"], fields["proxy"])
+    return Transport.parse(_stream_or_top(stream, config, "tls", None),
+                           _stream_or_top(stream, config, "proxy", None), fields["tls"],
+                           fields["proxy"])
 
 
 def _concurrency(stream: dict[str, Any], config: dict[str, Any], path: str) -> int:
