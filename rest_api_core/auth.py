@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -14,20 +15,31 @@ from singer_sdk.authenticators import (
 
 from rest_api_core.auth_settings import auth_problems
 from rest_api_core.config import SettingsProblem, format_path
+from rest_api_core.credentials import (
+    CredentialAuthenticator,
+    CredentialSettings,
+    CredentialSources,
+)
 from rest_api_core.errors import ConfigError
-from rest_api_core.http import DEFAULT_TIMEOUT
-from rest_api_core.oauth2 import OAuth2Authenticator, OAuth2Settings, TokenSources
+from rest_api_core.http import DEFAULT_TIMEOUT, UNAUTHORIZED
+from rest_api_core.jwt_auth import BearerJwtSettings, JwtSettings
+from rest_api_core.oauth2 import OAuth2Settings
 from rest_api_core.origin import origin_of
 from rest_api_core.redact import SECRETS
 from rest_api_core.retry import RetryPolicy
+from rest_api_core.session_auth import SessionSettings
+from rest_api_core.tls import Transport
 
 
 class OriginScopedAuth(requests.auth.AuthBase):
-    """Applies an SDK authenticator only to requests whose origin is the configured one."""
+    """Applies an SDK authenticator only to requests whose origin is the configured one (or
+    one of ``also_to``: a login's origin, for the cookies it set)."""
 
-    def __init__(self, authenticator: APIAuthenticatorBase, url: str) -> None:
+    def __init__(self, authenticator: APIAuthenticatorBase, url: str,
+                 also_to: tuple[str, ...] = ()) -> None:
         self.authenticator = authenticator
         self.origin = origin_of(url)
+        self.origins = frozenset({self.origin, *map(origin_of, also_to)})
 
     @property
     def header_names(self) -> tuple[str, ...]:
@@ -41,7 +53,7 @@ class OriginScopedAuth(requests.auth.AuthBase):
 
     def applies_to(self, url: str) -> bool:
         """True when ``url`` is on the origin the credentials belong to."""
-        return origin_of(url) == self.origin
+        return origin_of(url) in self.origins
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if request.url and self.applies_to(request.url):
@@ -50,8 +62,8 @@ class OriginScopedAuth(requests.auth.AuthBase):
 
     @property
     def renewable(self) -> bool:
-        """True when the credential changes during a run (an OAuth2 access token)."""
-        return isinstance(self.authenticator, OAuth2Authenticator)
+        """True when the credential changes during a run (OAuth2, session, JWT)."""
+        return isinstance(self.authenticator, CredentialAuthenticator)
 
     def refresh(self, request: requests.PreparedRequest) -> None:
         """Just before sending: put a renewable credential on again, in case it was renewed
@@ -59,19 +71,43 @@ class OriginScopedAuth(requests.auth.AuthBase):
         if self.renewable:
             self(request)
 
-    def renew(self, request: requests.PreparedRequest) -> bool:
-        """After a 401 to ``request``: renew the credential it carried; True when renewed
-        (the request is then worth sending once more)."""
-        if not self.renewable or not request.url or not self.applies_to(request.url):
-            return False
-        self.authenticator.renew(request)
-        return True
+    def renew(self, request: requests.PreparedRequest) -> bool | None:
+        """After a 401 to ``request``: put a credential other than the one it carried on it.
+        None when there is none to renew; else True when this call obtained it, False when
+        another thread had already (either way the request is worth sending once more)."""
+        if not isinstance(self.authenticator, CredentialAuthenticator) or not request.url \
+                or not self.applies_to(request.url):
+            return None
+        return self.authenticator.renew(request)
+
+    def send_counted(self, request: requests.PreparedRequest,
+                     send: Callable[[], requests.Response]) -> tuple[requests.Response, bool]:
+        """``send()`` counted in flight with the renewable credential ``request`` carries;
+        the answer, and True when it is a 401 to a credential the API refuses outright (see
+        ``RenewableCredential.refused_outright``)."""
+        authenticator = self.authenticator
+        if not isinstance(authenticator, CredentialAuthenticator):
+            return send(), False
+        value = authenticator.used(request)
+        with authenticator.source.in_use(value):
+            response = send()
+            if response.status_code != UNAUTHORIZED:
+                authenticator.source.accepted(value)
+                return response, False
+            return response, authenticator.source.refused_outright(value)
+
+    @property
+    def credential_kind(self) -> str:
+        """What the renewable credential is, for messages ("an access token", ...)."""
+        if isinstance(self.authenticator, CredentialAuthenticator):
+            return self.authenticator.source.kind
+        return "a credential"
 
     @property
     def token_url(self) -> str | None:
         """Where renewable credentials come from, for messages."""
-        if isinstance(self.authenticator, OAuth2Authenticator):
-            return self.authenticator.source.settings.shown_url
+        if isinstance(self.authenticator, CredentialAuthenticator):
+            return self.authenticator.source.shown_url
         return None
 
 
@@ -94,16 +130,18 @@ def build_authenticator(
     url: str,
     field_path: str = "auth",
     *,
-    tokens: TokenSources | None = None,
+    tokens: CredentialSources | None = None,
     policy: RetryPolicy | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    transport: Transport | None = None,
 ) -> OriginScopedAuth | None:
     """Turn an ``auth`` settings block into an origin-scoped SDK authenticator.
 
     Registers the credentials with the redactor. Raises ``ConfigError`` naming each faulty
-    field when the block is incomplete. An OAuth2 token comes from ``tokens`` (the caller's, so
-    equal blocks share one token; without it, from a source of its own), with ``policy`` and
-    ``timeout`` for the token requests.
+    field when the block is incomplete or its private key does not parse. A renewable
+    credential (OAuth2 token, session, JWT) comes from ``tokens`` (the caller's, so equal
+    blocks share one; without it, from a source of its own), with ``policy``, ``timeout`` and
+    ``transport`` (TLS, proxy) for the token and login requests.
     """
     if not auth:
         return None
@@ -111,6 +149,9 @@ def build_authenticator(
     if problems:
         raise ConfigError("; ".join(_at(field_path, problem) for problem in problems))
     kind = auth["type"]
+    if kind in ("oauth2", "session", "jwt"):
+        return _renewable(auth, url, field_path, tokens or CredentialSources(),
+                          policy, timeout, transport)
     authenticator: APIAuthenticatorBase
     if kind == "bearer":
         SECRETS.add(auth["token"])
@@ -121,13 +162,33 @@ def build_authenticator(
         location = "header" if header else "params"
         authenticator = APIKeyAuthenticator(key=header or param, value=str(auth["key"]),
                                             location=location)
-    elif kind == "basic":
+    else:
         username, password = str(auth["username"]), auth.get("password") or ""
         SECRETS.add_basic_auth(username, password)
         authenticator = BasicAuthenticator(username=username, password=password)
-    else:
-        settings = OAuth2Settings.parse(auth)
-        settings.register_secrets()
-        source = (tokens or TokenSources()).source_for(settings, policy, timeout)
-        authenticator = OAuth2Authenticator(source)
     return OriginScopedAuth(authenticator, url)
+
+
+def _renewable(
+    auth: dict[str, Any], url: str, field_path: str, tokens: CredentialSources,
+    policy: RetryPolicy | None, timeout: float, transport: Transport | None,
+) -> OriginScopedAuth:
+    settings: CredentialSettings
+    header, prefix, also_to = "Authorization", "Bearer ", ()
+    if auth["type"] == "oauth2":
+        settings = OAuth2Settings.parse(auth, field_path)
+        settings.register_secrets()
+    elif auth["type"] == "jwt":
+        settings = BearerJwtSettings(JwtSettings.parse(auth, field_path))
+    else:
+        settings = SessionSettings.parse(auth)
+        if settings.cookie:
+            header, prefix, also_to = "Cookie", "", (settings.login_url,)
+        elif auth.get("send"):
+            header = auth["send"].get("header") or header
+            prefix = auth["send"].get("prefix", "Bearer " if header == "Authorization" else "")
+    if auth.get("tls"):  # the endpoint's own TLS; the stream's proxy still applies
+        transport = Transport.parse(auth["tls"], transport.proxy if transport else None,
+                                    f"{field_path}.tls")
+    source = tokens.source_for(settings, policy, timeout, transport)
+    return OriginScopedAuth(CredentialAuthenticator(source, header, prefix or ""), url, also_to)

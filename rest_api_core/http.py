@@ -25,13 +25,18 @@ from rest_api_core.ratelimit_headers import exhausted_wait
 from rest_api_core.redact import SECRETS
 from rest_api_core.retry import RetriableStatusError, RetryPolicy, retry_after_seconds
 
-if TYPE_CHECKING:  # auth builds OAuth2 token clients on this module: no import at runtime
+if TYPE_CHECKING:  # auth builds token and login clients on this module: no import at runtime
     from rest_api_core.auth import OriginScopedAuth
+    from rest_api_core.tls import Transport
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 BODY_EXCERPT_BYTES = 512
 UNAUTHORIZED = 401
+MAX_SENDS_AFTER_401 = 10
+"""Most sends of one request after 401s, each with a renewed credential. Threads sharing a
+session that expires after a few requests may each see the renewed one expire before their
+turn; a 401 to a credential the API never accepted is final at once."""
 _CHUNK = 64 * 1024
 
 BODY_READ_ERRORS: dict[type[Exception], type[requests.RequestException]] = {
@@ -100,25 +105,35 @@ class ConnectorSession(requests.Session):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         """Send with the body streamed under the deadline and the size cap.
 
-        A renewable credential (OAuth2) is brought up to date first; a 401 to a request that
-        carried one renews it and sends the request once more. A second 401 is final.
+        A renewable credential (OAuth2, session, JWT) is brought up to date first; a 401 to a
+        request that carried one renews it (once for every thread refused the same one) and
+        sends the request again; a 401 to a credential just renewed that the API refuses
+        outright (never accepted, no other request with it in flight) is final.
         """
-        if self.scoped_auth is not None:
-            self.scoped_auth.refresh(request)
-        response = self._send_once(request, **kwargs)
-        if (response.status_code != UNAUTHORIZED or response.request is not request
-                or self.scoped_auth is None or not self.scoped_auth.renew(request)):
-            return response
-        logger.info("HTTP 401 for %s: renewed the OAuth2 access token, sending it once more",
-                    describe(response))
-        response = self._send_once(request, **kwargs)
-        if response.status_code == UNAUTHORIZED:
-            message = (f"HTTP 401 for {describe(response)} again with an access token just "
-                       f"renewed from {self.scoped_auth.token_url}: the API refuses this "
-                       "client's tokens (check scopes and the client's permissions)")
-            excerpt = body_excerpt(response)
-            raise HTTPStatusError(f"{message}: {excerpt}" if excerpt else message,
-                                  UNAUTHORIZED, response)
+        scoped = self.scoped_auth
+        if scoped is None:
+            return self._send_once(request, **kwargs)
+        scoped.refresh(request)
+        response, _ = scoped.send_counted(request, lambda: self._send_once(request, **kwargs))
+        for _ in range(MAX_SENDS_AFTER_401):
+            if response.status_code != UNAUTHORIZED or response.request is not request:
+                break
+            renewed = scoped.renew(request)
+            if renewed is None:
+                break
+            if renewed:
+                logger.info("HTTP 401 for %s: renewed %s from %s, sending it once more",
+                            describe(response), scoped.credential_kind, scoped.token_url)
+            response, refused = scoped.send_counted(
+                request, lambda: self._send_once(request, **kwargs))
+            if renewed and refused:
+                message = (f"HTTP 401 for {describe(response)} again with "
+                           f"{scoped.credential_kind} just renewed from {scoped.token_url}: "
+                           "the API refuses these credentials (check their scopes and "
+                           "permissions)")
+                excerpt = body_excerpt(response)
+                raise HTTPStatusError(f"{message}: {excerpt}" if excerpt else message,
+                                      UNAUTHORIZED, response)
         return response
 
     def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
@@ -199,8 +214,11 @@ class HttpClient:
         connections: int = DEFAULT_POOLSIZE,
         limiters: HostLimiters | None = None,
         in_flight: AbstractContextManager | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.session = ConnectorSession(auth, timeout, max_response_bytes)
+        if transport is not None:
+            transport.apply(self.session)
         if connections > DEFAULT_POOLSIZE:  # threads beyond the pool would drop connections
             for prefix in ("https://", "http://"):
                 self.session.mount(prefix, HTTPAdapter(pool_maxsize=connections))

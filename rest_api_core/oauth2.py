@@ -1,4 +1,5 @@
-"""OAuth2 access tokens (client credentials or refresh token grants), shared and renewed.
+"""OAuth2 access tokens (client credentials, refresh token or JWT bearer grants), shared and
+renewed.
 
 The SDK's ``OAuthAuthenticator`` keeps its token in each authenticator instance, renews it only
 once expired, takes no lock, retries the token endpoint through urllib3 (no ``Retry-After``, no
@@ -6,15 +7,13 @@ deadline) and logs the endpoint's raw error body. Here one ``TokenSource`` per d
 block serves every stream and thread that uses the block, behind a lock; it renews ahead of
 expiry and after a 401, and calls the token endpoint through the connector's own ``HttpClient``
 (retry policy, deadline, no redirects: the client secret stays on the token URL's origin).
-``OAuth2Authenticator`` is the SDK authenticator that puts the token on requests.
+``rest_api_core.credentials.CredentialAuthenticator`` puts the token on requests.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,21 +21,25 @@ from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 import requests
-from singer_sdk.authenticators import APIAuthenticatorBase
 
+from rest_api_core.credentials import RenewableCredential, renewal_leeway
 from rest_api_core.errors import ConnectorError, HTTPStatusError
-from rest_api_core.http import DEFAULT_TIMEOUT, HttpClient
-from rest_api_core.ratelimit import HostLimiters
+from rest_api_core.http import HttpClient
+from rest_api_core.jwt_auth import JwtSettings
 from rest_api_core.redact import SECRETS
-from rest_api_core.retry import RetriableStatusError, RetryPolicy, RetryWaitTooLongError
+from rest_api_core.retry import RetriableStatusError, RetryWaitTooLongError
+from rest_api_core.token_store import RefreshTokenStore
 
-MAX_LEEWAY_SECONDS = 60.0
-LEEWAY_SHARE = 0.1
+JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _HINTS = {
     "invalid_client": "check client_id, client_secret and client_auth",
     "invalid_grant": "the refresh token is expired, revoked or already used",
     "invalid_scope": "check scopes",
     "unauthorized_client": "the client may not use this grant_type",
+}
+_JWT_BEARER_HINTS = {
+    "invalid_grant": "the assertion was refused: check private_key, private_key_id, the claims "
+                     "(iss, sub, aud, scope) and this machine's clock",
 }
 
 logger = logging.getLogger("rest_api_core.oauth2")
@@ -51,29 +54,53 @@ class OAuth2Settings:
     """A checked ``oauth2`` auth block; equal blocks share one token."""
 
     token_url: str
-    client_id: str
+    client_id: str | None = None
     client_secret: str | None = None
     scopes: tuple[str, ...] = ()
     grant_type: str = "client_credentials"
     refresh_token: str | None = None
     client_auth: str = "basic"
     extra_params: tuple[tuple[str, str], ...] = ()
+    assertion: JwtSettings | None = None
+    """grant_type jwt_bearer: how each RFC 7523 assertion is signed."""
+    refresh_token_store: str | None = None
 
     @classmethod
-    def parse(cls, block: Mapping[str, Any]) -> OAuth2Settings:
-        """Settings from a block that ``oauth2_problems`` found no fault with."""
+    def parse(cls, block: Mapping[str, Any], field_path: str = "auth") -> OAuth2Settings:
+        """Settings from a block that ``oauth2_problems`` found no fault with; a private key
+        that does not parse is a ``ConfigError`` naming the field."""
         scopes = block.get("scopes") or ()
+        grant_type = block.get("grant_type") or "client_credentials"
+        assertion = None
+        store = block.get("refresh_token_store") or None
+        if store:
+            RefreshTokenStore(store).check(f"{field_path}.refresh_token_store")
+        if grant_type == "jwt_bearer":
+            issuer = {"iss": block["client_id"]} if block.get("client_id") else {}
+            assertion = JwtSettings.parse(block, field_path, default_claims=issuer)
         return cls(
             token_url=str(block["token_url"]),
-            client_id=str(block["client_id"]),
+            client_id=str(block["client_id"]) if block.get("client_id") else None,
             client_secret=block.get("client_secret") or None,
             scopes=tuple(scopes.split() if isinstance(scopes, str) else map(str, scopes)),
-            grant_type=block.get("grant_type") or "client_credentials",
+            grant_type=grant_type,
             refresh_token=block.get("refresh_token") or None,
             client_auth=block.get("client_auth") or "basic",
             extra_params=tuple(sorted((str(k), str(v))
                                       for k, v in (block.get("extra_params") or {}).items())),
+            assertion=assertion,
+            refresh_token_store=store,
         )
+
+    @property
+    def endpoint_url(self) -> str:
+        """Where tokens come from."""
+        return self.token_url
+
+    def make_source(self, client: HttpClient | None) -> TokenSource:
+        """The source of this block's tokens, fetched through ``client``."""
+        assert client is not None
+        return TokenSource(self, client)
 
     @property
     def shown_url(self) -> str:
@@ -88,11 +115,6 @@ class OAuth2Settings:
         if self.client_secret:
             pair = f"{self.client_id}:{self.client_secret}".encode("latin-1", "replace")
             SECRETS.add(base64.b64encode(pair).decode())
-
-
-def renewal_leeway(lifetime: float) -> float:
-    """How long before it expires a token of ``lifetime`` seconds is renewed."""
-    return min(LEEWAY_SHARE * lifetime, MAX_LEEWAY_SECONDS)
 
 
 def _lifetime(expires_in: Any) -> float | None:
@@ -120,66 +142,92 @@ def _refusal(settings: OAuth2Settings, error: HTTPStatusError) -> OAuth2Error:
     description = body.get("error_description")
     if isinstance(description, str) and description:
         message += f": {SECRETS.redact(description[:200])}"
-    if code in _HINTS:
-        message += f" ({_HINTS[code]})"
+    hints = {**_HINTS, **_JWT_BEARER_HINTS} if settings.assertion is not None else _HINTS
+    if code in hints:
+        message += f" ({hints[code]})"
     return OAuth2Error(message)
 
 
-class TokenSource:
+class TokenSource(RenewableCredential):
     """The access token of one auth block, fetched on first use and renewed when due.
 
-    It is renewed ``LEEWAY_SHARE`` of its lifetime (at most ``MAX_LEEWAY_SECONDS``) before it
-    expires; a token without ``expires_in`` is renewed only when the API answers 401.
+    With a ``refresh_token_store``, the refresh token is read from the store when it has one,
+    each exchange happens under the store's lock with the token the store holds then (another
+    run may have rotated it), and a rotated token is written to the store before the new
+    access token is used.
     """
 
+    kind = "an access token"
+
     def __init__(self, settings: OAuth2Settings, client: HttpClient) -> None:
+        super().__init__()
         self.settings = settings
         self._client = client
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._renew_at: float | None = None
         self._refresh_token = settings.refresh_token
+        self._store: RefreshTokenStore | None = None
+        if settings.refresh_token_store:
+            self._store = RefreshTokenStore(settings.refresh_token_store)
+            stored = self._read_store()
+            if stored:
+                logger.info("OAuth2: using the refresh token kept in %s (it wins over the "
+                            "configured refresh_token)", self._store.path)
+                self._refresh_token = stored
 
-    def current(self) -> str:
-        """A token that is not due for renewal, fetching one if needed."""
-        with self._lock:
-            due = self._renew_at is not None and time.monotonic() >= self._renew_at
-            if self._token is None or due:
-                self._fetch()
-            assert self._token is not None
-            return self._token
+    @property
+    def shown_url(self) -> str:
+        """The token URL without its query string."""
+        return self.settings.shown_url
 
-    def renew(self, rejected: str) -> str:
-        """A token other than ``rejected`` (which the API refused), fetched unless another
-        thread has renewed it already."""
-        with self._lock:
-            if self._token is None or self._token == rejected:
-                self._fetch()
-            assert self._token is not None
-            return self._token
+    def _obtain(self) -> tuple[str, float | None]:
+        if self._store is None:
+            body = self._request_token()
+            self._take_refresh_token(body.get("refresh_token"))
+        else:
+            with self._store.locked():
+                self._take_stored_token()
+                body = self._request_token()
+                self._take_refresh_token(body.get("refresh_token"))
+        token = self._access_token(body)
+        lifetime = _lifetime(body.get("expires_in"))
+        if lifetime is None:
+            logger.info("OAuth2: new access token from %s; no expires_in, so it is renewed "
+                        "only when the API answers 401", self.shown_url)
+        else:
+            logger.info("OAuth2: new access token from %s, expires in %g s (renewed %g s "
+                        "before)", self.shown_url, lifetime, renewal_leeway(lifetime))
+        return token, lifetime
 
-    def _fetch(self) -> None:
-        started = time.monotonic()
-        body = self._request_token()
+    def _read_store(self) -> str | None:
+        assert self._store is not None
+        try:
+            return self._store.read()
+        except (OSError, ValueError) as error:
+            msg = (f"OAuth2: cannot read the refresh token store {self._store.path} "
+                   f"({type(error).__name__})")
+            raise OAuth2Error(msg) from None
+
+    def _take_stored_token(self) -> None:
+        stored = self._read_store()
+        if stored:
+            self._refresh_token = stored
+
+    def _access_token(self, body: dict[str, Any]) -> str:
+        """The response's access token, refused unless it is a bearer token (RFC 6749 7.1:
+        a client must not use a token whose type it does not understand)."""
         token = body.get("access_token")
         if not isinstance(token, str) or not token:
             fields = ", ".join(map(str, body)) or "nothing"
-            msg = (f"OAuth2 token response from {self.settings.shown_url} has no access_token "
+            msg = (f"OAuth2 token response from {self.shown_url} has no access_token "
                    f"(it has: {fields})")
             raise OAuth2Error(msg)
         SECRETS.add(token)
-        self._take_refresh_token(body.get("refresh_token"))
-        lifetime = _lifetime(body.get("expires_in"))
-        if lifetime is None:
-            self._renew_at = None
-            logger.info("OAuth2: new access token from %s; no expires_in, so it is renewed "
-                        "only when the API answers 401", self.settings.shown_url)
-        else:
-            leeway = renewal_leeway(lifetime)
-            self._renew_at = started + lifetime - leeway
-            logger.info("OAuth2: new access token from %s, expires in %g s (renewed %g s "
-                        "before)", self.settings.shown_url, lifetime, leeway)
-        self._token = token
+        token_type = body.get("token_type")
+        if token_type is not None and str(token_type).lower() != "bearer":
+            msg = (f"OAuth2 token response from {self.shown_url} has token_type "
+                   f"{SECRETS.redact(str(token_type))!r}: only bearer tokens are supported "
+                   "(RFC 6749 section 7.1), so it is not used")
+            raise OAuth2Error(msg)
+        return token
 
     def _take_refresh_token(self, issued: Any) -> None:
         if not isinstance(issued, str) or not issued:
@@ -187,22 +235,31 @@ class TokenSource:
         SECRETS.add(issued)
         if self.settings.grant_type != "refresh_token" or issued == self._refresh_token:
             return
-        if self._refresh_token == self.settings.refresh_token:  # the first rotation of the run
+        if self._store is not None:
+            self._store.write(issued)  # before the new access token is used
+            logger.info("OAuth2: %s issued a new refresh token; kept in %s",
+                        self.shown_url, self._store.path)
+        elif self._refresh_token == self.settings.refresh_token:  # the run's first rotation
             logger.warning("OAuth2: %s issued a new refresh token; it is used for the rest of "
-                           "this run, and the configured refresh_token may no longer be valid",
-                           self.settings.shown_url)
+                           "this run, and the configured refresh_token may no longer be valid "
+                           "(set refresh_token_store to keep it)", self.shown_url)
         self._refresh_token = issued
 
     def _form(self) -> tuple[dict[str, str], requests.auth.AuthBase | None]:
         settings = self.settings
         form = {"grant_type": settings.grant_type, **dict(settings.extra_params)}
+        if settings.assertion is not None:
+            form["grant_type"] = JWT_BEARER_GRANT
+            form["assertion"] = settings.assertion.sign(assertion_for=settings.token_url)
         if settings.scopes:
             form["scope"] = " ".join(settings.scopes)
         if settings.grant_type == "refresh_token" and self._refresh_token:
             form["refresh_token"] = self._refresh_token
         if settings.client_secret and settings.client_auth == "basic":
-            return form, requests.auth.HTTPBasicAuth(settings.client_id, settings.client_secret)
-        form["client_id"] = settings.client_id
+            return form, requests.auth.HTTPBasicAuth(str(settings.client_id),
+                                                     settings.client_secret)
+        if settings.client_id:
+            form["client_id"] = settings.client_id
         if settings.client_secret:
             form["client_secret"] = settings.client_secret
         return form, None
@@ -227,47 +284,3 @@ class TokenSource:
         if not isinstance(body, dict):
             raise OAuth2Error(f"OAuth2 token response from {where} is not a JSON object")
         return body
-
-
-class TokenSources:
-    """The token sources of one tap or target: one per distinct auth block, made on demand."""
-
-    def __init__(self, limiters: HostLimiters | None = None) -> None:
-        self._lock = threading.Lock()
-        self._sources: dict[OAuth2Settings, TokenSource] = {}
-        self._limiters = limiters
-
-    def source_for(
-        self, settings: OAuth2Settings, policy: RetryPolicy | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> TokenSource:
-        """The source for ``settings``; the first caller's retry policy and deadline apply to
-        its token requests."""
-        with self._lock:
-            source = self._sources.get(settings)
-            if source is None:
-                client = HttpClient(settings.token_url, policy=policy, timeout=timeout,
-                                    follow_redirects=False, limiters=self._limiters)
-                source = self._sources[settings] = TokenSource(settings, client)
-            return source
-
-
-class OAuth2Authenticator(APIAuthenticatorBase):
-    """Puts the source's current access token on each request as a bearer token."""
-
-    def __init__(self, source: TokenSource) -> None:
-        super().__init__()
-        self.source = source
-
-    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        """Add ``Authorization: Bearer <token>``, renewing the token first if it is due."""
-        header = {"Authorization": f"Bearer {self.source.current()}"}
-        self.auth_headers = header  # named so a redirect to another origin drops it
-        request.headers.update(header)
-        return request
-
-    def renew(self, request: requests.PreparedRequest) -> None:
-        """After a 401: replace the token the request carried with a renewed one."""
-        used = str(request.headers.get("Authorization", "")).removeprefix("Bearer ")
-        self.source.renew(used)
-        self.authenticate_request(request)

@@ -10,7 +10,16 @@ from singer_sdk import typing as th
 from rest_api_core.config import forbid_unknown_keys
 from rest_api_core.errors import ConfigError
 from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
-from rest_api_core.settings import AUTH, HEADERS, MAX_RESPONSE_BYTES, RATE_LIMIT, TIMEOUT
+from rest_api_core.settings import (
+    AUTH,
+    HEADERS,
+    MAX_RESPONSE_BYTES,
+    PROXY,
+    RATE_LIMIT,
+    TIMEOUT,
+    TLS,
+)
+from rest_api_core.tls import Transport
 from tap_rest_api.pagination import PAGINATION_TYPES, PaginationSettings
 from tap_rest_api.parents import ParentLink
 
@@ -100,6 +109,8 @@ STREAM = th.ObjectType(
     INCREMENTAL,
     TIMEOUT,
     MAX_RESPONSE_BYTES,
+    TLS,
+    PROXY,
     STREAM_CONCURRENCY,
     th.Property("parent", th.StringType,
                 description="Stream whose records this one is requested for, once each, "
@@ -118,6 +129,8 @@ CONFIG_SCHEMA = forbid_unknown_keys(
         RATE_LIMIT,
         TIMEOUT,
         MAX_RESPONSE_BYTES,
+        TLS,
+        PROXY,
         TAP_CONCURRENCY,
         th.Property(
             "emit_activate_version_messages", th.BooleanType, default=True,
@@ -172,6 +185,8 @@ class StreamSettings:
     parent_link: ParentLink | None = None
     concurrency: int = 1
     """Requests in flight at once: the stricter of the stream's and the tap's setting."""
+    transport: Transport | None = None
+    """``tls`` and ``proxy``, each the stream's or else the tap's."""
 
     @classmethod
     def from_config(cls, config: dict[str, Any], index: int) -> StreamSettings:
@@ -203,6 +218,7 @@ class StreamSettings:
             ),
             parent_link=ParentLink.of(stream),
             concurrency=_concurrency(stream, config, path),
+            transport=_transport(stream, config, path),
         )
 
 
@@ -211,6 +227,15 @@ def _stream_or_top(stream: dict[str, Any], config: dict[str, Any], key: str, def
         if source.get(key) is not None:
             return source[key]
     return default
+
+
+def _transport(stream: dict[str, Any], config: dict[str, Any], path: str) -> Transport | None:
+    """The stream's ``tls`` and ``proxy`` (each the stream's, else the tap's), checked."""
+    fields = {key: f"{path}.{key}" if stream.get(key) is not None else key
+              for key in ("tls", "proxy")}
+    return Transport.parse(_stream_or_top(stream, config, "tls", None),
+                           _stream_or_top(stream, config, "proxy", None), fields["tls"],
+                           fields["proxy"])
 
 
 def _concurrency(stream: dict[str, Any], config: dict[str, Any], path: str) -> int:

@@ -96,7 +96,7 @@ class RestApiStream(SeamStream):
         policy = RetryPolicy.from_settings(settings.rate_limit)
         auth = build_authenticator(settings.auth, settings.url, f"{settings.field_path}.auth",
                                    tokens=tap.oauth2_tokens, policy=policy,
-                                   timeout=settings.timeout)
+                                   timeout=settings.timeout, transport=settings.transport)
         self.http = HttpClient(
             settings.url,
             limiters=tap.rate_limiters,
@@ -107,6 +107,7 @@ class RestApiStream(SeamStream):
             max_response_bytes=settings.max_response_bytes,
             connections=settings.concurrency,
             in_flight=tap.in_flight.for_stream(settings.name, settings.concurrency),
+            transport=settings.transport,
         )
         use_session(self, self.http.session)
         return auth or NoAuth()

@@ -11,10 +11,10 @@ from singer_sdk import Stream
 from singer_sdk.exceptions import ConfigValidationError
 
 from rest_api_core.config import StrictConfigMixin
+from rest_api_core.credentials import CredentialSources
 from rest_api_core.errors import ConfigError
 from rest_api_core.extras import MissingExtraError, require_extra
 from rest_api_core.in_flight import InFlightCap
-from rest_api_core.oauth2 import TokenSources
 from rest_api_core.ratelimit import HostLimiters
 from rest_api_core.redact import install_log_redaction
 from rest_api_core.startup import FreezesImportsMixin
@@ -40,7 +40,8 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, SeamTap):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.stop_gate = StopGate()
         self.rate_limiters = HostLimiters()  # one limit per host for all streams and threads
-        self.oauth2_tokens = TokenSources(self.rate_limiters)  # one per distinct OAuth2 block
+        # One token, session or JWT source per distinct auth block (and TLS/proxy).
+        self.oauth2_tokens = CredentialSources(self.rate_limiters)
         self._in_flight: InFlightCap | None = None
         super().__init__(*args, **kwargs)
 

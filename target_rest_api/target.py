@@ -16,15 +16,16 @@ from singer_sdk.target_base import Target
 from rest_api_core import settings
 from rest_api_core.auth import build_authenticator
 from rest_api_core.config import StrictConfigMixin, forbid_unknown_keys
+from rest_api_core.credentials import CredentialSources
 from rest_api_core.errors import ConfigError
 from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, HttpClient
-from rest_api_core.oauth2 import TokenSources
 from rest_api_core.ratelimit import HostLimiters
 from rest_api_core.redact import install_log_redaction
 from rest_api_core.retry import RetryPolicy
 from rest_api_core.startup import FreezesImportsMixin
 from rest_api_core.stream_maps import passes_unchanged
 from rest_api_core.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
+from rest_api_core.tls import Transport
 from target_rest_api.dead_letter import DeadLetterFile
 from target_rest_api.delivery import StreamDelivery
 from target_rest_api.in_flight import DeliveryWindow
@@ -53,6 +54,8 @@ def _settings_schema() -> dict:
         settings.RATE_LIMIT,
         settings.TIMEOUT,
         settings.MAX_RESPONSE_BYTES,
+        settings.TLS,
+        settings.PROXY,
         th.Property("wrap_key", th.StringType, title="Wrap key",
                     description='Send {"<wrap_key>": [records]} instead of a bare JSON array'),
         th.Property("on_failure", th.StringType, allowed_values=list(ON_FAILURE),
@@ -89,10 +92,12 @@ def http_client_for(config: Mapping[str, Any]) -> HttpClient:
     policy = RetryPolicy.from_settings(rate_limit)
     timeout = float(config.get("timeout") or DEFAULT_TIMEOUT)
     limiters = HostLimiters()  # the token endpoint counts against the same per-host limits
+    transport = Transport.parse(config.get("tls"), config.get("proxy"))
     return HttpClient(
         url,
         auth=build_authenticator(config.get("auth"), url, policy=policy, timeout=timeout,
-                                 tokens=TokenSources(limiters)),
+                                 tokens=CredentialSources(limiters), transport=transport),
+        transport=transport,
         policy=policy,
         limiters=limiters,
         requests_per_second=rate_limit.get("requests_per_second"),

@@ -17,7 +17,7 @@ import pytest
 
 BIN = Path(sys.executable).parent
 
-pytest_plugins = ["tests.oauth2_server"]  # the ``token_server`` fixture
+pytest_plugins = ["tests.oauth2_server", "tests.session_api"]  # token_server, session_api
 
 CANARY_TOKEN = "canary-token-7f3a9c2e51"
 CANARY_KEY = "canary-apikey-b81d04e6"
@@ -33,12 +33,15 @@ CANARY_ISSUED_PREFIX = "canary-issued-"
 
 
 def assert_no_canary(*texts: str | bytes) -> None:
-    """Fail if any canary secret (raw, URL-encoded or inside basic auth) or any token the
-    tests' token server issued shows up."""
+    """Fail if any canary secret (raw, URL-encoded or inside basic auth), any token the
+    tests' servers issued or any line of the tests' private keys shows up."""
     import base64
     from urllib.parse import quote
 
+    from tests.auth_keys import key_canaries
+
     forms = set(CANARIES) | {quote(c, safe="") for c in CANARIES} | {CANARY_ISSUED_PREFIX}
+    forms |= key_canaries()
     forms.add(base64.b64encode(f"{CANARY_USER}:{CANARY_PASSWORD}".encode()).decode())
     forms.add(base64.b64encode(f"{OAUTH2_CLIENT_ID}:{CANARY_CLIENT_SECRET}".encode()).decode())
     for text in texts:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import jwt
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -26,6 +27,7 @@ from tests.conftest import (
 )
 
 TOKEN_PATH = "/oauth2/token"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CLOCK_GRACE = 0.2
 """Seconds a token stays accepted past its lifetime: for a busy test machine, not a skewed
 clock (both ends share one)."""
@@ -46,7 +48,9 @@ class TokenServer:
 
     ``lifetime`` is sent as ``expires_in`` (None: not sent, tokens never expire) and enforced
     by ``accepts``. With ``rotate``, each refresh grant answers a new refresh token and only
-    the latest one is accepted afterwards (the old one gets ``invalid_grant``).
+    the latest one is accepted afterwards (the old one gets ``invalid_grant``). A JWT bearer
+    assertion is accepted when ``public_key`` verifies it and its ``aud`` is the token URL;
+    its claims are kept in ``assertion_claims`` and the assertions in ``assertions``.
     """
 
     server: HTTPServer
@@ -58,6 +62,10 @@ class TokenServer:
     requests: list[TokenRequest] = field(default_factory=list)
     issued: list[str] = field(default_factory=list)
     refresh_tokens: list[str] = field(default_factory=lambda: [CANARY_REFRESH_TOKEN])
+    public_key: str | None = None
+    token_type: str = "Bearer"
+    assertions: list[str] = field(default_factory=list)
+    assertion_claims: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -99,10 +107,24 @@ class TokenServer:
             if self.refuse_with is not None:
                 status, error = self.refuse_with
                 return _json(error, status)
+            if form.get("grant_type") == JWT_BEARER:
+                return self._assertion_grant(form)
             if not _client_is_valid(form, authorization):
                 return _json({"error": "invalid_client"}, 401)
             body = self._grant(form)
         return _json(body, 200 if "access_token" in body else 400)
+
+    def _assertion_grant(self, form: dict[str, str]) -> Response:
+        assertion = form.get("assertion", "")
+        self.assertions.append(assertion)
+        try:
+            claims = jwt.decode(assertion, self.public_key, algorithms=["RS256", "ES256", "PS256"],
+                                audience=self.url)
+        except jwt.PyJWTError as error:
+            return _json({"error": "invalid_grant",
+                          "error_description": f"bad assertion: {type(error).__name__}"}, 400)
+        self.assertion_claims.append(claims)
+        return _json(self._issue())
 
     def _grant(self, form: dict[str, str]) -> dict:
         if form.get("grant_type") == "refresh_token":
@@ -110,16 +132,21 @@ class TokenServer:
                 return {"error": "invalid_grant", "error_description": "refresh token reused"}
         elif form.get("grant_type") != "client_credentials":
             return {"error": "unsupported_grant_type"}
-        token = f"{CANARY_ISSUED_PREFIX}access-{len(self.issued)}-{secrets.token_hex(4)}"
-        self.issued.append(token)
-        self._issued_at[token] = time.monotonic()
-        body: dict = {"access_token": token, "token_type": "Bearer"}
-        if self.lifetime is not None:
-            body["expires_in"] = self.lifetime
+        body = self._issue()
         if self.rotate and form.get("grant_type") == "refresh_token":
             rotated = f"{CANARY_ISSUED_PREFIX}refresh-{len(self.refresh_tokens)}"
             self.refresh_tokens.append(rotated)
             body["refresh_token"] = rotated
+        return body
+
+    def _issue(self) -> dict:
+        """A new access token (with ``expires_in`` when tokens expire)."""
+        token = f"{CANARY_ISSUED_PREFIX}access-{len(self.issued)}-{secrets.token_hex(4)}"
+        self.issued.append(token)
+        self._issued_at[token] = time.monotonic()
+        body: dict = {"access_token": token, "token_type": self.token_type}
+        if self.lifetime is not None:
+            body["expires_in"] = self.lifetime
         return body
 
 

@@ -50,8 +50,10 @@ def test_definitions_are_valid_against_the_hub_schemas(key):
     secrets = {s["name"] for s in definition["settings"] if s.get("sensitive")}
     if key == "loaders-delta":
         assert secrets == {"aws_access_key_id", "aws_secret_access_key", "aws_session_token"}
-    else:
-        assert "auth.token" in secrets
+    else:  # every credential: auth values, the login body, keys, a proxy URL with its user
+        assert secrets == {"auth.token", "auth.key", "auth.username", "auth.password",
+                           "auth.client_secret", "auth.refresh_token", "auth.private_key",
+                           "auth.login.body", "auth.login.form", "proxy"}
     broken = dict(definition, capabilities=["nope"], quality="platinum")
     assert len(list(validator.iter_errors(broken))) >= 2
 

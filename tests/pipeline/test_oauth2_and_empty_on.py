@@ -51,8 +51,9 @@ def test_validate_names_each_oauth2_and_empty_on_mistake_with_its_line(write_pip
         "URL)",
         f"line 10: {where}.auth.client_auth: 'header' is not one of basic, body",
         f"line 11: {where}.auth.token: does not apply to auth type 'oauth2' (it takes: "
-        "client_auth, client_id, client_secret, extra_params, grant_type, refresh_token, "
-        "scopes, token_url, type)",
+        "algorithm, claims, client_auth, client_id, client_secret, extra_params, grant_type, "
+        "lifetime, private_key, private_key_id, refresh_token, refresh_token_store, scopes, "
+        "tls, token_url, type)",
         f"line 13: {where}.auth.extra_params.grant_type: set by the connector from the other "
         "oauth2 settings; set it there",
         f"line 15: {where}.response.empty_on[1]: 200 is less than the minimum of 400",

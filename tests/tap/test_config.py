@@ -70,8 +70,8 @@ def test_auth_missing_credential(httpserver: HTTPServer, tap):
 def test_auth_type_typo(httpserver: HTTPServer, tap):
     stderr = _fails_before_any_request(httpserver, tap, {"streams": [
         stream("x", httpserver.url_for("/x"), auth={"type": "baerer", "token": CANARY_TOKEN})]})
-    assert "streams[0].auth.type: 'baerer' is not one of bearer, api_key, basic, oauth2 — did " \
-           "you mean 'bearer'?" in stderr
+    assert "streams[0].auth.type: 'baerer' is not one of bearer, api_key, basic, oauth2, " \
+           "session, jwt — did you mean 'bearer'?" in stderr
 
 
 def test_bad_schema_declaration(httpserver: HTTPServer, tap):

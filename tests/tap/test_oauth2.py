@@ -219,3 +219,29 @@ def test_a_faulty_oauth2_block_fails_before_any_request(
             ) in run.stderr
     assert token_server.requests == []
     assert httpserver.log == []
+
+
+@pytest.mark.parametrize("token_type", ["mac", "DPoP"])
+def test_a_token_of_another_type_than_bearer_is_refused(
+    httpserver: HTTPServer, token_server: TokenServer, tap, token_type: str
+):
+    token_server.token_type = token_type
+    api = ProtectedApi(httpserver, token_server)
+
+    run = tap({"streams": [api.stream(auth=token_server.auth())]})
+
+    assert run.returncode != 0
+    assert (f"OAuth2 token response from {token_server.url} has token_type {token_type!r}: "
+            "only bearer tokens are supported (RFC 6749 section 7.1)") in run.stderr
+    assert api.seen == []
+
+
+def test_the_bearer_token_type_is_compared_case_insensitively(
+    httpserver: HTTPServer, token_server: TokenServer, tap
+):
+    token_server.token_type = "BEARER"
+    api = ProtectedApi(httpserver, token_server, pages=1)
+
+    run = tap({"streams": [api.stream(auth=token_server.auth())]})
+
+    assert run.returncode == 0, run.stderr
