@@ -45,7 +45,7 @@ class RenewableCredential(ABC):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._value: str | None = None
+        self._credential: str | None = None
         self._renew_at: float | None = None
         self._uses_lock = threading.Lock()  # not ``_lock``: that one is held while obtaining
         self._in_flight: Counter[str] = Counter()
@@ -65,16 +65,16 @@ class RenewableCredential(ABC):
         """A credential that is not due for renewal, obtaining one if needed."""
         with self._lock:
             due = self._renew_at is not None and time.monotonic() >= self._renew_at
-            if self._value is None or due:
+            if self._credential is None or due:
                 self._take_new()
-            assert self._value is not None
-            return self._value
+            assert self._credential is not None
+            return self._credential
 
     def renew(self, rejected: str) -> bool:
         """Replace ``rejected`` (which the API refused) unless another thread already has;
         True when this call obtained the new credential."""
         with self._lock:
-            if self._value is not None and self._value != rejected:
+            if self._credential is not None and self._credential != rejected:
                 return False
             self._take_new()
             return True
@@ -96,7 +96,7 @@ class RenewableCredential(ABC):
         """The API answered a request carrying ``value`` with something other than 401
         (called while that request is still counted in flight)."""
         with self._uses_lock:
-            if value == self._value:
+            if value == self._credential:
                 self._accepted = value
 
     def refused_outright(self, value: str) -> bool:
@@ -112,7 +112,7 @@ class RenewableCredential(ABC):
         value, lifetime = self._obtain()
         self._renew_at = None if lifetime is None else (
             started + lifetime - renewal_leeway(lifetime))
-        self._value = value
+        self._credential = value
 
 
 class CredentialSettings(Hashable, Protocol):
