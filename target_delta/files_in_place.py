@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
-import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -25,9 +23,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
-from deltalake import Schema as DeltaSchema
-from deltalake.transaction import AddAction, create_table_with_add_actions
 
+from target_delta.commit import DataFile, commit_files
 from target_delta.evolution import plan, widen_batch
 
 
@@ -102,7 +99,7 @@ class FilesInPlace:
             with contextlib.suppress(OSError):  # not empty: the new directory is inside it
                 old.rmdir()
 
-    def commit(self, table: DeltaTable | None, uri: str) -> None:
+    def commit(self, table: DeltaTable | None) -> None:
         """Replace the table's content with these files, in one commit (the table is created
         if it does not exist). Files written before a schema change are first rewritten to
         the final schema; every file then has exactly the table's columns."""
@@ -111,13 +108,8 @@ class FilesInPlace:
         for data_file in self._files:
             if data_file.schema != schema:
                 self._rewrite(data_file, schema)
-        actions = [self._add_action(f) for f in self._files]
-        if table is None:
-            # "error": a table created meanwhile by someone else fails this commit, loudly.
-            create_table_with_add_actions(uri, DeltaSchema.from_arrow(schema), actions,
-                                          mode="error")
-        else:
-            table.create_write_transaction(actions, "overwrite", schema)
+        commit_files(self.directory, table, [DataFile(f.name) for f in self._files], schema,
+                     "overwrite")
         self._files.clear()
         self._made_directory = False  # it holds the table now
 
@@ -153,8 +145,3 @@ class FilesInPlace:
         pq.write_table(pa.Table.from_batches([widened]), self.directory / data_file.name)
         data_file.schema = schema
         old.unlink()
-
-    def _add_action(self, data_file: _DataFile) -> AddAction:
-        stat = os.stat(self.directory / data_file.name)
-        return AddAction(data_file.name, stat.st_size, {}, int(stat.st_mtime * 1000), True,
-                         json.dumps({"numRecords": data_file.rows}))

@@ -229,7 +229,7 @@ class StreamTable:
         if self._finished or self.mode != OVERWRITE:
             return
         if self._in_place is not None and self._holds_rows():
-            self._guarded(self._in_place.commit, self.target.table(), self.uri)
+            self._guarded(self._in_place.commit, self.target.table())
         else:
             self._write_staged()
         self.commits += 1
