@@ -6,9 +6,10 @@ table's latest; the closing commit then names the new files and retires the old 
 second pass over the rows. Tap-rest-api's batch files (Parquet of the stream's exact schema)
 are moved in as they are.
 
-A run that fails or is stopped deletes the files it wrote (a run killed outright leaves them
-unnamed, and Delta's VACUUM removes them). Local, unpartitioned tables only: the rest stage in
-a private table first (``StreamTable``).
+An atomic append (``append_commit: run``) stages its rows the same way and adds them in one
+commit. A run that fails or is stopped deletes the files it wrote (a run killed outright leaves
+them unnamed, and Delta's VACUUM removes them). Local, unpartitioned tables only: the rest stage
+in a private table first (``StreamTable``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import atexit
 import contextlib
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,15 +40,21 @@ class _DataFile:
 class FilesInPlace:
     """The uncommitted data files of one overwrite, in the table's directory."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, schema: pa.Schema | None = None) -> None:
         self.directory = directory
-        self.schema: pa.Schema | None = None
-        """The table schema after every file so far (new columns merged, types widened)."""
+        self.schema: pa.Schema | None = schema
+        """The table schema after every file so far (new columns merged, types widened),
+        starting from ``schema`` (an append's table)."""
         self._run = uuid.uuid4().hex[:12]
         self._files: list[_DataFile] = []
         self._count = 0
         self._made_directory = False
         atexit.register(self.discard)  # an interrupted run leaves no files behind
+
+    @property
+    def holds_files(self) -> bool:
+        """True once a file was written or taken."""
+        return bool(self._files)
 
     @property
     def rows(self) -> int:
@@ -99,19 +107,28 @@ class FilesInPlace:
             with contextlib.suppress(OSError):  # not empty: the new directory is inside it
                 old.rmdir()
 
-    def commit(self, table: DeltaTable | None) -> None:
-        """Replace the table's content with these files, in one commit (the table is created
-        if it does not exist). Files written before a schema change are first rewritten to
-        the final schema; every file then has exactly the table's columns."""
+    def commit(self, table: DeltaTable | None, mode: str = "overwrite") -> None:
+        """Replace the table's content with these files (``mode`` overwrite) or add them
+        (append), in one commit (the table is created if it does not exist). Files written
+        before a schema change are first rewritten to the final schema; every file then has
+        exactly the table's columns."""
         assert self.schema is not None, "nothing to commit"
         schema = self.schema
         for data_file in self._files:
             if data_file.schema != schema:
                 self._rewrite(data_file, schema)
-        commit_files(self.directory, table, [DataFile(f.name) for f in self._files], schema,
-                     "overwrite")
+        commit_files(self.directory, table, [DataFile(f.name) for f in self._files], schema, mode)
         self._files.clear()
         self._made_directory = False  # it holds the table now
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The rows of every file, in the final schema (for a commit that rewrites the
+        table's stored data too)."""
+        assert self.schema is not None
+        for data_file in self._files:
+            with pq.ParquetFile(self.directory / data_file.name) as parquet:
+                for batch in parquet.iter_batches():
+                    yield widen_batch(batch, self.schema)
 
     def discard(self) -> None:
         """Delete the files not committed (and the directory, if this run made it empty)."""

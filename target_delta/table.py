@@ -42,6 +42,8 @@ from target_delta.evolution import SchemaChangeError, plan, widen_batch
 from target_delta.files_in_place import FilesInPlace
 
 APPEND, MERGE, OVERWRITE = "append", "merge", "overwrite"
+BATCH, RUN = "batch", "run"
+"""``append_commit``: commit every drained batch, or the stream's rows once, at its completion."""
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -141,10 +143,13 @@ class StreamTable:
         storage_options: dict[str, str] | None = None,
         partition_by: Sequence[str] = (),
         merge_keys: Sequence[str] = (),
+        append_commit: str = BATCH,
         logger: logging.Logger | None = None,
     ) -> None:
         self.stream = stream
         self.mode = mode
+        self.staged = mode == OVERWRITE or (mode == APPEND and append_commit == RUN)
+        """Rows are staged and committed once, when the stream completes (``finish``)."""
         self.partition_by = list(partition_by)
         self.merge_keys = list(merge_keys)
         self.logger = logger or logging.getLogger(f"target_delta.{stream}")
@@ -177,8 +182,8 @@ class StreamTable:
 
     @property
     def pending(self) -> bool:
-        """True while staged overwrite data is not yet committed."""
-        return self.mode == OVERWRITE and not self._finished
+        """True while staged rows (an overwrite's, an atomic append's) are not committed."""
+        return self.staged and not self._finished
 
     def declare(self, schema: pa.Schema) -> None:
         """The stream's schema from its latest SCHEMA message (used for an empty overwrite)."""
@@ -188,7 +193,7 @@ class StreamTable:
         """A full-table read of ``version`` starts (its opening ACTIVATE_VERSION, or its first
         record). In overwrite mode a new replacement is staged from here; rows staged for an
         earlier version that never completed are dropped, since that read was abandoned."""
-        if self.mode == OVERWRITE:
+        if self.staged:
             if self.version is not None and self._holds_rows():
                 self.logger.warning(
                     "Stream %r: version %s started before version %s completed; the rows "
@@ -202,7 +207,7 @@ class StreamTable:
         """Write one drained batch according to the mode."""
         if batch.num_rows == 0:
             return
-        if self.mode == OVERWRITE:
+        if self.staged:
             self._finished = False  # rows after a commit start another replacement
             if in_place := self._files_in_place():
                 self._guarded(in_place.write, batch)
@@ -218,24 +223,56 @@ class StreamTable:
         """Overwrite mode, a local unpartitioned table: the Parquet file at ``path`` (of
         ``schema``, the stream's exact Arrow schema) becomes one of the replacement's data
         files as it is; its rows. None where that does not apply: write its batches instead."""
-        in_place = self._files_in_place() if self.mode == OVERWRITE else None
+        in_place = self._files_in_place() if self.staged else None
         if in_place is None:
             return None
         self._finished = False
         return self._guarded(in_place.adopt, path, schema, keep_source=keep_source)
 
     def finish(self) -> None:
-        """Overwrite mode: replace the table with everything staged, in one commit."""
-        if self._finished or self.mode != OVERWRITE:
+        """Commit everything staged, in one commit: an overwrite replaces the table (an
+        empty one too); an atomic append adds its rows, if any."""
+        if self._finished or not self.staged:
             return
-        if self._in_place is not None and self._holds_rows():
+        if self.mode == APPEND:
+            committed = self._holds_rows()
+            if committed:
+                self._append_staged()
+        elif self._in_place is not None and self._holds_rows():
             self._guarded(self._in_place.commit, self.target.table())
+            committed = True
         else:
             self._write_staged()
-        self.commits += 1
+            committed = True
+        self.commits += committed
         self._finished = True
         self.discard()
-        self.logger.info("Replaced the content of %s in one commit (overwrite)", self.uri)
+        if committed:
+            self.logger.info("Committed the stream's rows to %s in one commit (%s)", self.uri,
+                             self.mode)
+
+    def _append_staged(self) -> None:
+        """An atomic append's rows added in one commit; if the table's own column types
+        must widen, its stored data is rewritten in that same commit."""
+        table = self.target.table()
+        if self._in_place is not None and self._in_place.holds_files:
+            schema = self._in_place.schema
+            assert schema is not None
+            stored = None if table is None else pa.schema(table.schema().to_arrow())
+            if stored is not None and any(schema.field(f.name).type != f.type for f in stored):
+                self._rewrite(self.target, schema, extra=self._in_place.batches())
+            else:
+                self._guarded(self._in_place.commit, table, APPEND)
+            return
+        assert self._staging is not None
+        staged = self._staging.table()
+        assert staged is not None
+        with closing(_read_local(staged)) as data:
+            self._guarded(
+                write_deltalake, table or self.uri, data, mode="append", schema_mode="merge",
+                partition_by=self.partition_by or None, writer_properties=_STREAMED_WRITE,
+                storage_options=self.target.storage_options,
+            )
 
     def _write_staged(self) -> None:
         """The staged table's rows (or none, with the declared schema) replace the table's."""
@@ -270,14 +307,16 @@ class StreamTable:
     def _holds_rows(self) -> bool:
         """Rows of an overwrite were written (staged, or as files in place)."""
         return self._staging is not None or (
-            self._in_place is not None and self._in_place.schema is not None)
+            self._in_place is not None and self._in_place.holds_files)
 
     def _files_in_place(self) -> FilesInPlace | None:
         """Where this run's overwrite rows go when the table is local and unpartitioned."""
         if self._in_place is None and not self.partition_by:
             directory = local_path(self.target.uri)
             if directory is not None:
-                self._in_place = FilesInPlace(directory)
+                table = self.target.table() if self.mode == APPEND else None
+                stored = None if table is None else pa.schema(table.schema().to_arrow())
+                self._in_place = FilesInPlace(directory, stored)
         return self._in_place
 
     def _staging_location(self) -> _Location:
