@@ -24,10 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 from deltalake import DeltaTable
 from singer_sdk import typing as th
 
 from rest_api_core.errors import ConfigError
+from rest_api_core.redact import SECRETS
 
 SAFE_RETAIN_HOURS = 168
 """delta-rs' default ``delta.deletedFileRetentionDuration`` (7 days)."""
@@ -124,9 +126,9 @@ class Maintenance:
         """True when anything is configured."""
         return self.min_files is not None or self.vacuum
 
-    def run(self, table: DeltaTable, logger: logging.Logger) -> None:
-        """Compact, then vacuum, ``table`` as configured; a failure is one WARNING line."""
-        uri = table.table_uri
+    def run(self, table: DeltaTable, logger: logging.Logger) -> bool:
+        """Compact, then vacuum, ``table`` as configured; a failure is one WARNING line (and
+        False)."""
         try:
             if self.min_files is not None:
                 self._compact(table, logger)
@@ -135,7 +137,9 @@ class Maintenance:
         except Exception as error:  # maintenance never fails the load
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
             logger.warning("Maintenance of %s failed, the loaded data stays as committed: %s",
-                           uri, first_line[:500])
+                           table.table_uri, SECRETS.redact(first_line)[:500])
+            return False
+        return True
 
     def _compact(self, table: DeltaTable, logger: logging.Logger) -> None:
         for partition in self._crowded_partitions(table):
@@ -151,7 +155,7 @@ class Maintenance:
         files below the target size."""
         target = self.target_size or int(
             table.metadata().configuration.get("delta.targetFileSize") or 100 * 2**20)
-        files = table.get_add_actions(flatten=True).to_pylist()
+        files = pa.table(table.get_add_actions(flatten=True)).to_pylist()
         columns = table.metadata().partition_columns
         small = Counter(
             tuple((c, _partition_text(f[f"partition.{c}"])) for c in columns)
