@@ -6,10 +6,11 @@ table's latest; the closing commit then names the new files and retires the old 
 second pass over the rows. Tap-rest-api's batch files (Parquet of the stream's exact schema)
 are moved in as they are.
 
-An atomic append (``append_commit: run``) stages its rows the same way and adds them in one
+A partitioned table gets one file set per partition value (``target_delta.partitions``). An
+atomic append (``append_commit: run``) stages its rows the same way and adds them in one
 commit. A run that fails or is stopped deletes the files it wrote (a run killed outright leaves
-them unnamed, and Delta's VACUUM removes them). Local, unpartitioned tables only: the rest stage
-in a private table first (``StreamTable``).
+them unnamed, and Delta's VACUUM removes them). Local tables only: S3 tables, and partition
+columns of other types, stage in a private table first (``StreamTable``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import atexit
 import contextlib
 import shutil
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,20 +29,27 @@ from deltalake import DeltaTable
 
 from target_delta.commit import DataFile, commit_files
 from target_delta.evolution import plan, widen_batch
+from target_delta.partitions import folder, split
 
 
 @dataclass
 class _DataFile:
     name: str
+    """Relative to the table's directory (``country=FR/part-...`` when partitioned)."""
     schema: pa.Schema
+    """The table schema the file was written for (partition columns included)."""
     rows: int
+    partition_values: dict[str, str | None] = field(default_factory=dict)
 
 
 class FilesInPlace:
     """The uncommitted data files of one overwrite, in the table's directory."""
 
-    def __init__(self, directory: Path, schema: pa.Schema | None = None) -> None:
+    def __init__(self, directory: Path, schema: pa.Schema | None = None,
+                 partition_by: Sequence[str] = ()) -> None:
         self.directory = directory
+        self.partition_by = list(partition_by)
+        """One file set per value of these columns (``target_delta.partitions``)."""
         self.schema: pa.Schema | None = schema
         """The table schema after every file so far (new columns merged, types widened),
         starting from ``schema`` (an append's table)."""
@@ -66,15 +74,23 @@ class FilesInPlace:
         would: ``target_delta.evolution``)."""
         self.schema, _ = plan(self.schema, batch)
         batch = widen_batch(batch, self.schema)
-        name = self._new_name()
-        pq.write_table(pa.Table.from_batches([batch]), self.directory / name)
-        self._files.append(_DataFile(name, batch.schema, batch.num_rows))
+        if not self.partition_by:
+            self._write_file(pa.Table.from_batches([batch]), {})
+            return
+        for values, rows in split(batch, self.partition_by):
+            self._write_file(rows, values)
+
+    def _write_file(self, data: pa.Table, values: dict[str, str | None]) -> None:
+        assert self.schema is not None
+        name = self._new_name(values)
+        pq.write_table(data, self.directory / name)
+        self._files.append(_DataFile(name, self.schema, data.num_rows, values))
 
     def adopt(self, path: Path, schema: pa.Schema, *, keep_source: bool) -> int:
         """Take the Parquet file at ``path`` (of ``schema``) as one data file: moved in (copied
-        with ``keep_source``) when it has the table schema so far, else read and written. Its
-        rows."""
-        if self.schema is not None and schema != self.schema:
+        with ``keep_source``) when it has the table schema so far and no partitions, else read
+        and written. Its rows."""
+        if self.partition_by or (self.schema is not None and schema != self.schema):
             table = pq.read_table(path)
             for batch in table.to_batches():
                 self.write(batch)
@@ -86,7 +102,7 @@ class FilesInPlace:
             if not keep_source:
                 path.unlink()
             return 0
-        name = self._new_name()
+        name = self._new_name({})
         if keep_source:
             shutil.copyfile(path, self.directory / name)
         else:
@@ -102,6 +118,7 @@ class FilesInPlace:
         if self._files:
             self._make_directory()
             for data_file in self._files:
+                (directory / data_file.name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(old / data_file.name, directory / data_file.name)
         if made_old:
             with contextlib.suppress(OSError):  # not empty: the new directory is inside it
@@ -117,7 +134,8 @@ class FilesInPlace:
         for data_file in self._files:
             if data_file.schema != schema:
                 self._rewrite(data_file, schema)
-        commit_files(self.directory, table, [DataFile(f.name) for f in self._files], schema, mode)
+        files = [DataFile(f.name, f.partition_values) for f in self._files]
+        commit_files(self.directory, table, files, schema, mode, self.partition_by)
         self._files.clear()
         self._made_directory = False  # it holds the table now
 
@@ -128,21 +146,33 @@ class FilesInPlace:
         for data_file in self._files:
             with pq.ParquetFile(self.directory / data_file.name) as parquet:
                 for batch in parquet.iter_batches():
+                    for name, value in data_file.partition_values.items():
+                        kind = self.schema.field(name).type
+                        batch = batch.append_column(
+                            name, pa.array([value] * batch.num_rows, pa.string()).cast(kind))
                     yield widen_batch(batch, self.schema)
 
     def discard(self) -> None:
         """Delete the files not committed (and the directory, if this run made it empty)."""
         for data_file in self._files:
-            (self.directory / data_file.name).unlink(missing_ok=True)
+            path = self.directory / data_file.name
+            path.unlink(missing_ok=True)
+            for parent in path.relative_to(self.directory).parents[:-1]:
+                with contextlib.suppress(OSError):  # a partition folder others also use
+                    (self.directory / parent).rmdir()
         self._files.clear()
         self._remove_made_directory()
 
     # -- internals -----------------------------------------------------------------------
 
-    def _new_name(self) -> str:
+    def _new_name(self, values: dict[str, str | None]) -> str:
         self._make_directory()
         self._count += 1
-        return f"part-{self._count:05d}-{self._run}.parquet"
+        name = f"part-{self._count:05d}-{self._run}.parquet"
+        if not values:
+            return name
+        (self.directory / folder(values)).mkdir(parents=True, exist_ok=True)
+        return f"{folder(values)}/{name}"
 
     def _make_directory(self) -> None:
         if not self.directory.exists():
@@ -157,8 +187,9 @@ class FilesInPlace:
 
     def _rewrite(self, data_file: _DataFile, schema: pa.Schema) -> None:
         old = self.directory / data_file.name
-        widened = widen_batch(pq.read_table(old), schema)
-        data_file.name = self._new_name()
+        in_file = pa.schema([f for f in schema if f.name not in self.partition_by])
+        widened = widen_batch(pq.read_table(old), in_file)
+        data_file.name = self._new_name(data_file.partition_values)
         pq.write_table(pa.Table.from_batches([widened]), self.directory / data_file.name)
         data_file.schema = schema
         old.unlink()

@@ -40,6 +40,7 @@ from rest_api_core.local_files import local_path
 from rest_api_core.redact import SECRETS
 from target_delta.evolution import SchemaChangeError, plan, widen_batch
 from target_delta.files_in_place import FilesInPlace
+from target_delta.partitions import supported
 
 APPEND, MERGE, OVERWRITE = "append", "merge", "overwrite"
 BATCH, RUN = "batch", "run"
@@ -209,7 +210,7 @@ class StreamTable:
             return
         if self.staged:
             self._finished = False  # rows after a commit start another replacement
-            if in_place := self._files_in_place():
+            if in_place := self._files_in_place(batch.schema):
                 self._guarded(in_place.write, batch)
             else:
                 self._append(self._staging_location(), batch, partition_by=[])
@@ -220,10 +221,11 @@ class StreamTable:
             self.commits += 1
 
     def write_file(self, path: Path, schema: pa.Schema, *, keep_source: bool) -> int | None:
-        """Overwrite mode, a local unpartitioned table: the Parquet file at ``path`` (of
-        ``schema``, the stream's exact Arrow schema) becomes one of the replacement's data
-        files as it is; its rows. None where that does not apply: write its batches instead."""
-        in_place = self._files_in_place() if self.staged else None
+        """Staged rows, a local table: the Parquet file at ``path`` (of ``schema``, the
+        stream's exact Arrow schema) becomes one of the staged data files (as it is, when the
+        table is unpartitioned); its rows. None where that does not apply: write its batches
+        instead."""
+        in_place = self._files_in_place(schema) if self.staged else None
         if in_place is None:
             return None
         self._finished = False
@@ -309,14 +311,22 @@ class StreamTable:
         return self._staging is not None or (
             self._in_place is not None and self._in_place.holds_files)
 
-    def _files_in_place(self) -> FilesInPlace | None:
-        """Where this run's overwrite rows go when the table is local and unpartitioned."""
-        if self._in_place is None and not self.partition_by:
+    def _files_in_place(self, schema: pa.Schema) -> FilesInPlace | None:
+        """Where this run's staged rows go when the table is local, keeps its partitioning,
+        and its partition columns (if any) have types written in place (``partitions``).
+        Decided once, at the first rows (a run that started staging elsewhere stays there)."""
+        if self._in_place is None and self._staging is None:
             directory = local_path(self.target.uri)
-            if directory is not None:
-                table = self.target.table() if self.mode == APPEND else None
-                stored = None if table is None else pa.schema(table.schema().to_arrow())
-                self._in_place = FilesInPlace(directory, stored)
+            table = self.target.table() if directory is not None else None
+            existing = None if table is None else list(table.metadata().partition_columns)
+            partition_by = existing if existing is not None and self.mode == APPEND else (
+                self.partition_by)
+            if directory is None or existing not in (None, partition_by) or not supported(
+                    schema, partition_by):
+                return None
+            stored = (pa.schema(table.schema().to_arrow())
+                      if table is not None and self.mode == APPEND else None)
+            self._in_place = FilesInPlace(directory, stored, partition_by)
         return self._in_place
 
     def _staging_location(self) -> _Location:
