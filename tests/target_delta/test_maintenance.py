@@ -137,7 +137,8 @@ CONFIG:
 def test_maintain_compacts_on_demand(tmp_path, capsys):
     path = tmp_path / "t"
     _append(path, range(20))
-    assert main(["maintain", str(_pipeline(tmp_path, "optimize: {min_files: 4}"))]) == 0
+    compact = "optimize: {min_files: 4, target_size: 128MB}"
+    assert main(["maintain", str(_pipeline(tmp_path, compact))]) == 0
     assert _files(path) == 1 and [r["id"] for r in rows(path)] == list(range(20))
     assert main(["maintain", str(_pipeline(tmp_path, "mode: append")), "--output", "lake"]) == 1
     assert "output 'lake': neither optimize nor vacuum is set" in capsys.readouterr().err
