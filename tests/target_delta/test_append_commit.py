@@ -4,11 +4,15 @@ stopped or killed run adds nothing, and its rerun adds the rows once."""
 from __future__ import annotations
 
 import signal
+import subprocess
 
+import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from rest_api_core.errors import ConnectorError
+from tests.conftest import BIN
+from tests.pipeline.failing_api import PAGE_SIZE, FailingApi
 from tests.target_delta.conftest import (
     full_table,
     record_msg,
@@ -106,3 +110,49 @@ def test_a_stopped_or_killed_run_adds_nothing_and_the_rerun_no_duplicates(tmp_pa
         assert stray_files(path)  # a killed one leaves unnamed files, for VACUUM
     run_target(_config(path), full_table(_records(range(4, 20)), version=3))
     assert _ids(path) == list(range(1, 20))
+
+
+INCREMENTAL_PIPELINE = """
+CONFIG:
+  inputs:
+    customers:
+      format: rest_api
+      url: "{url}"
+      primary_keys: [id]
+      pagination: {{type: offset, page_size: {page_size}}}
+      rate_limit: {{max_retries: 0}}
+      incremental: {{replication_key: id, param: since, start_value: "0"}}
+      schema:
+        - {{name: id, type: long, nullable: false}}
+        - {{name: name, type: string}}
+  outputs:
+    customers_delta:
+      format: delta
+      path: "{path}"
+      mode: append
+      append_commit: run
+"""
+
+
+def test_rest_connector_run_with_a_failing_incremental_tap_adds_nothing(tmp_path):
+    """An incremental stream has no completion mark: its rows are committed at the end of the
+    target's input, which ``rest-connector run`` never lets a failed tap's target reach."""
+    table = tmp_path / "customers"
+    write_deltalake(str(table), pa.table({"id": pa.array([0], pa.int64()), "name": ["old"]}))
+    pipeline = tmp_path / "hourly.yml"
+
+    def run(url: str) -> subprocess.CompletedProcess[str]:
+        pipeline.write_text(INCREMENTAL_PIPELINE.format(url=url, page_size=PAGE_SIZE,
+                                                        path=table))
+        return subprocess.run([str(BIN / "rest-connector"), "run", str(pipeline)],
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    with FailingApi(fail_from_page=3) as api:
+        failed = run(api.url)
+    assert failed.returncode != 0
+    assert version(table) == 0 and _ids(table) == [0]
+    assert stray_files(table) == []
+    with FailingApi() as api:
+        done = run(api.url)
+    assert done.returncode == 0, done.stderr
+    assert version(table) == 1 and _ids(table) == list(range(51))  # 50 rows, once
