@@ -12,7 +12,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from rest_api_core.errors import ConnectorError
 from tests.conftest import BIN
-from tests.pipeline.failing_api import PAGE_SIZE, FailingApi
+from tests.pipeline.failing_api import PAGE_SIZE, RUN_PIPELINE, FailingApi
 from tests.target_delta.conftest import (
     full_table,
     record_msg,
@@ -112,26 +112,12 @@ def test_a_stopped_or_killed_run_adds_nothing_and_the_rerun_no_duplicates(tmp_pa
     assert _ids(path) == list(range(1, 20))
 
 
-INCREMENTAL_PIPELINE = """
-CONFIG:
-  inputs:
-    customers:
-      format: rest_api
-      url: "{url}"
-      primary_keys: [id]
-      pagination: {{type: offset, page_size: {page_size}}}
-      rate_limit: {{max_retries: 0}}
-      incremental: {{replication_key: id, param: since, start_value: "0"}}
-      schema:
-        - {{name: id, type: long, nullable: false}}
-        - {{name: name, type: string}}
-  outputs:
-    customers_delta:
-      format: delta
-      path: "{path}"
-      mode: append
-      append_commit: run
-"""
+INCREMENTAL_PIPELINE = RUN_PIPELINE.replace(
+    "rate_limit: {{max_retries: 0}}",
+    'rate_limit: {{max_retries: 0}}\n      incremental: {{replication_key: id, param: since, '
+    'start_value: "0"}}',
+).replace("mode: overwrite", "mode: append\n      append_commit: run")
+"""The failing-extraction pipeline, its stream incremental and its output an atomic append."""
 
 
 def test_rest_connector_run_with_a_failing_incremental_tap_adds_nothing(tmp_path):
