@@ -38,44 +38,33 @@ _SIZE = re.compile(r"^\s*(\d+)\s*([KMG]i?B|B)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9,
           "kib": 2**10, "mib": 2**20, "gib": 2**30}
 
-def _settings_group(name: str, title: str, description: str,
-                    *properties: th.Property) -> th.Property:
-    """An object setting whose keys are ``properties`` and nothing else."""
-    return th.Property(name, th.ObjectType(*properties, additional_properties=False),
-                       title=title, description=description)
-
-
-MIN_FILES_TEXT = (f"Compact when the table (or a partition) has at least this many files below "
-                  f"target_size (default {DEFAULT_MIN_FILES})")
-TARGET_SIZE_TEXT = ("Size of the compacted files: bytes, or a number with B, KB, MB, GB (powers "
-                    "of 10) or KiB, MiB, GiB (default: the table's delta.targetFileSize, else "
-                    "delta-rs' 100 MiB)")
-RETAIN_TEXT = (f"Keep files a version of the last retain_hours still names (default: the "
-               f"table's delta.deletedFileRetentionDuration, {SAFE_RETAIN_HOURS} hours unless "
-               f"set)")
-ENFORCE_TEXT = (f"Refuse retain_hours below {SAFE_RETAIN_HOURS} (default true); false allows "
-                f"it, with a WARNING")
-
+_SIZE_TYPE = th.CustomType({"type": ["integer", "string"], "pattern": _SIZE.pattern})
+_GROUPS = {  # setting: (title, description, its keys as (name, type, title, description))
+    "optimize": ("Compaction", "After a successful run, compact small files with delta-rs' "
+                 "optimize.compact when there are at least min_files of them", [
+        ("min_files", th.IntegerType, "Minimum small files",
+         f"Compact when the table (or a partition) has at least this many files below "
+         f"target_size (default {DEFAULT_MIN_FILES})"),
+        ("target_size", _SIZE_TYPE, "Target file size",
+         "Size of the compacted files: bytes, or a number with B, KB, MB, GB (powers of 10) or "
+         "KiB, MiB, GiB (default: the table's delta.targetFileSize, else delta-rs' 100 MiB)"),
+    ]),
+    "vacuum": ("Vacuum", "After a successful run, delete the files no version within the "
+               "retention names (delta-rs' vacuum)", [
+        ("retain_hours", th.IntegerType, "Retention hours",
+         f"Keep files a version of the last retain_hours still names (default: the table's "
+         f"delta.deletedFileRetentionDuration, {SAFE_RETAIN_HOURS} hours unless set)"),
+        ("enforce_retention", th.BooleanType, "Enforce retention",
+         f"Refuse retain_hours below {SAFE_RETAIN_HOURS} (default true); false allows it, "
+         f"with a WARNING"),
+    ]),
+}
 MAINTENANCE_PROPERTIES = [
-    _settings_group(
-        "optimize", "Compaction",
-        "After a successful run, compact small files with delta-rs' optimize.compact when "
-        "there are at least min_files of them",
-        th.Property("min_files", th.IntegerType, title="Minimum small files",
-                    description=MIN_FILES_TEXT),
-        th.Property("target_size", th.CustomType({"type": ["integer", "string"],
-                                                  "pattern": _SIZE.pattern}),
-                    title="Target file size", description=TARGET_SIZE_TEXT),
-    ),
-    _settings_group(
-        "vacuum", "Vacuum",
-        "After a successful run, delete the files no version within the retention names "
-        "(delta-rs' vacuum)",
-        th.Property("retain_hours", th.IntegerType, title="Retention hours",
-                    description=RETAIN_TEXT),
-        th.Property("enforce_retention", th.BooleanType, title="Enforce retention",
-                    description=ENFORCE_TEXT),
-    ),
+    th.Property(name, th.ObjectType(
+        *(th.Property(key, kind, title=key_title, description=text)
+          for key, kind, key_title, text in keys),
+        additional_properties=False), title=title, description=description)
+    for name, (title, description, keys) in _GROUPS.items()
 ]
 
 
