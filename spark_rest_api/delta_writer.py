@@ -34,6 +34,7 @@ from spark_rest_api.errors import reported_as
 from spark_rest_api.options import local_table_path, required_option
 from spark_rest_api.types import layout_of
 from target_delta.commit import DataFile, commit_files
+from target_delta.table_folder import TableFolder
 
 logger = logging.getLogger("spark_rest_api.delta_writer")
 
@@ -99,7 +100,8 @@ class DeltaFilesWriter(DataSourceArrowWriter):
                 table: DeltaTable | None = DeltaTable(str(self.path))
             except TableNotFoundError:
                 table = None
-            rows = commit_files(self.path, table, files, self.schema, self.mode)
+            rows = commit_files(TableFolder(str(self.path)), table, files, self.schema,
+                                self.mode)
         self._remove_files(keep={f.path for f in files})
         logger.info("Delta table %s: %d rows in %d files, one commit (%s)", self.path, rows,
                     len(files), self.mode)

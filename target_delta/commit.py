@@ -15,15 +15,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from deltalake import DeltaTable
 from deltalake import Schema as DeltaSchema
 from deltalake.transaction import AddAction, create_table_with_add_actions
 
 from target_delta.stats import StatsColumns, file_stats
+from target_delta.table_folder import TableFolder
 
 
 @dataclass(frozen=True)
@@ -35,28 +34,30 @@ class DataFile:
     partition_values: Mapping[str, str | None] = field(default_factory=dict)
 
 
-def add_actions(root: Path, files: Sequence[DataFile], columns: StatsColumns) -> list[AddAction]:
+def add_actions(place: TableFolder, files: Sequence[DataFile],
+                columns: StatsColumns) -> list[AddAction]:
     """The add action of each file: size, modification time, row count and statistics."""
     actions = []
     for data_file in files:
-        local = root / data_file.path
-        stat = local.stat()
-        stats = file_stats(pq.read_metadata(local), columns, frozenset(data_file.partition_values))
-        actions.append(AddAction(data_file.path, stat.st_size, dict(data_file.partition_values),
-                                 int(stat.st_mtime * 1000), True, stats))
+        size, modified = place.size_and_time(data_file.path)
+        stats = file_stats(place.metadata(data_file.path), columns,
+                           frozenset(data_file.partition_values))
+        actions.append(AddAction(data_file.path, size, dict(data_file.partition_values),
+                                 modified, True, stats))
     return actions
 
 
-def commit_files(root: Path, table: DeltaTable | None, files: Sequence[DataFile],
+def commit_files(place: TableFolder, table: DeltaTable | None, files: Sequence[DataFile],
                  schema: pa.Schema, mode: str, partition_by: Sequence[str] = ()) -> int:
     """Name ``files`` in one commit (``mode``: ``append`` or ``overwrite``); the table is
     created if ``table`` is None, and a table created meanwhile by someone else then fails
     the commit, loudly. The rows committed."""
     configuration = table.metadata().configuration if table is not None else None
-    actions = add_actions(root, files, StatsColumns.of(configuration))
+    actions = add_actions(place, files, StatsColumns.of(configuration))
     if table is None:
-        create_table_with_add_actions(str(root), DeltaSchema.from_arrow(schema), actions,
-                                      mode="error", partition_by=list(partition_by) or None)
+        create_table_with_add_actions(place.uri, DeltaSchema.from_arrow(schema), actions,
+                                      mode="error", partition_by=list(partition_by) or None,
+                                      storage_options=place.storage_options)
     else:
         table.create_write_transaction(actions, mode, schema,
                                        partition_by=list(partition_by) or None)

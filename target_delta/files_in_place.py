@@ -1,4 +1,4 @@
-"""An overwrite written as Parquet files straight into the table's directory, committed once.
+"""Staged rows written as Parquet files straight into the table's folder, committed once.
 
 A data file that no commit names is invisible to every Delta reader. So the rows of a
 replacement can be written where they will stay, while the previous version remains the
@@ -8,16 +8,15 @@ are moved in as they are.
 
 A partitioned table gets one file set per partition value (``target_delta.partitions``). An
 atomic append (``append_commit: run``) stages its rows the same way and adds them in one
-commit. A run that fails or is stopped deletes the files it wrote (a run killed outright leaves
-them unnamed, and Delta's VACUUM removes them). Local tables only: S3 tables, and partition
-columns of other types, stage in a private table first (``StreamTable``).
+commit. The folder is local or in an object store (``TableFolder``). A run that fails or is
+stopped deletes the files it wrote (a run killed outright leaves them unnamed, and Delta's
+VACUUM removes them). Partition columns of other types stage in a private table first
+(``StreamTable``).
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import shutil
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,12 +29,13 @@ from deltalake import DeltaTable
 from target_delta.commit import DataFile, commit_files
 from target_delta.evolution import plan, widen_batch
 from target_delta.partitions import folder, split
+from target_delta.table_folder import TableFolder
 
 
 @dataclass
 class _DataFile:
     name: str
-    """Relative to the table's directory (``country=FR/part-...`` when partitioned)."""
+    """Relative to the table's root (``country=FR/part-...`` when partitioned)."""
     schema: pa.Schema
     """The table schema the file was written for (partition columns included)."""
     rows: int
@@ -43,11 +43,11 @@ class _DataFile:
 
 
 class FilesInPlace:
-    """The uncommitted data files of one overwrite, in the table's directory."""
+    """The uncommitted data files of one run's staged rows, in the table's folder."""
 
-    def __init__(self, directory: Path, schema: pa.Schema | None = None,
+    def __init__(self, place: TableFolder, schema: pa.Schema | None = None,
                  partition_by: Sequence[str] = ()) -> None:
-        self.directory = directory
+        self.place = place
         self.partition_by = list(partition_by)
         """One file set per value of these columns (``target_delta.partitions``)."""
         self.schema: pa.Schema | None = schema
@@ -56,7 +56,6 @@ class FilesInPlace:
         self._run = uuid.uuid4().hex[:12]
         self._files: list[_DataFile] = []
         self._count = 0
-        self._made_directory = False
         atexit.register(self.discard)  # an interrupted run leaves no files behind
 
     @property
@@ -83,7 +82,7 @@ class FilesInPlace:
     def _write_file(self, data: pa.Table, values: dict[str, str | None]) -> None:
         assert self.schema is not None
         name = self._new_name(values)
-        pq.write_table(data, self.directory / name)
+        self.place.write(name, data)
         self._files.append(_DataFile(name, self.schema, data.num_rows, values))
 
     def adopt(self, path: Path, schema: pa.Schema, *, keep_source: bool) -> int:
@@ -103,26 +102,17 @@ class FilesInPlace:
                 path.unlink()
             return 0
         name = self._new_name({})
-        if keep_source:
-            shutil.copyfile(path, self.directory / name)
-        else:
-            shutil.move(path, self.directory / name)
+        self.place.put(path, name, keep_source=keep_source)
         self.schema = schema
         self._files.append(_DataFile(name, schema, rows))
         return rows
 
-    def move(self, directory: Path) -> None:
+    def move(self, place: TableFolder) -> None:
         """The table moved (several streams under one path): take the files along."""
-        old, made_old = self.directory, self._made_directory
-        self.directory, self._made_directory = directory, False
-        if self._files:
-            self._make_directory()
-            for data_file in self._files:
-                (directory / data_file.name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(old / data_file.name, directory / data_file.name)
-        if made_old:
-            with contextlib.suppress(OSError):  # not empty: the new directory is inside it
-                old.rmdir()
+        old, self.place = self.place, place
+        for data_file in self._files:
+            old.move_to(place, data_file.name)
+        old.remove_if_made()  # kept when not empty: the new folder is inside it
 
     def commit(self, table: DeltaTable | None, mode: str = "overwrite") -> None:
         """Replace the table's content with these files (``mode`` overwrite) or add them
@@ -135,16 +125,16 @@ class FilesInPlace:
             if data_file.schema != schema:
                 self._rewrite(data_file, schema)
         files = [DataFile(f.name, f.partition_values) for f in self._files]
-        commit_files(self.directory, table, files, schema, mode, self.partition_by)
+        commit_files(self.place, table, files, schema, mode, self.partition_by)
         self._files.clear()
-        self._made_directory = False  # it holds the table now
+        self.place.keep()  # it holds the table now
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The rows of every file, in the final schema (for a commit that rewrites the
         table's stored data too)."""
         assert self.schema is not None
         for data_file in self._files:
-            with pq.ParquetFile(self.directory / data_file.name) as parquet:
+            with self.place.read(data_file.name) as parquet:
                 for batch in parquet.iter_batches():
                     for name, value in data_file.partition_values.items():
                         kind = self.schema.field(name).type
@@ -155,41 +145,23 @@ class FilesInPlace:
     def discard(self) -> None:
         """Delete the files not committed (and the directory, if this run made it empty)."""
         for data_file in self._files:
-            path = self.directory / data_file.name
-            path.unlink(missing_ok=True)
-            for parent in path.relative_to(self.directory).parents[:-1]:
-                with contextlib.suppress(OSError):  # a partition folder others also use
-                    (self.directory / parent).rmdir()
+            self.place.delete(data_file.name)
         self._files.clear()
-        self._remove_made_directory()
+        self.place.remove_if_made()
 
     # -- internals -----------------------------------------------------------------------
 
     def _new_name(self, values: dict[str, str | None]) -> str:
-        self._make_directory()
         self._count += 1
         name = f"part-{self._count:05d}-{self._run}.parquet"
-        if not values:
-            return name
-        (self.directory / folder(values)).mkdir(parents=True, exist_ok=True)
-        return f"{folder(values)}/{name}"
-
-    def _make_directory(self) -> None:
-        if not self.directory.exists():
-            self.directory.mkdir(parents=True)
-            self._made_directory = True
-
-    def _remove_made_directory(self) -> None:
-        if self._made_directory:
-            self._made_directory = False
-            with contextlib.suppress(OSError):  # not empty: a table or other files live there
-                self.directory.rmdir()
+        return f"{folder(values)}/{name}" if values else name
 
     def _rewrite(self, data_file: _DataFile, schema: pa.Schema) -> None:
-        old = self.directory / data_file.name
+        old = data_file.name
         in_file = pa.schema([f for f in schema if f.name not in self.partition_by])
-        widened = widen_batch(pq.read_table(old), in_file)
+        with self.place.read(old) as parquet:
+            widened = widen_batch(parquet.read(), in_file)
         data_file.name = self._new_name(data_file.partition_values)
-        pq.write_table(pa.Table.from_batches([widened]), self.directory / data_file.name)
+        self.place.write(data_file.name, pa.Table.from_batches([widened]))
         data_file.schema = schema
-        old.unlink()
+        self.place.delete(old)

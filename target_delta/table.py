@@ -6,9 +6,10 @@
 - ``merge`` keeps the last row per key and MERGEs it (update matched rows, insert the rest);
 - ``overwrite`` stages it.
 
-Staged rows are written where no reader sees them yet: for a local table as uncommitted data
-files in the table's own directory, one file set per partition value (``FilesInPlace``), else
-appended to a private staging table on local disk. ``finish`` then replaces the real table's
+Staged rows are written where no reader sees them yet: as uncommitted data files in the
+table's own folder, local or S3, one file set per partition value (``FilesInPlace``); when the
+table is re-partitioned or a partition column has a type not written in place, appended to a
+private staging table on local disk instead. ``finish`` then replaces the real table's
 content (overwrite) or adds the rows (append) in **one** commit (naming the files in place;
 copying the staged table), so a reader sees either the previous version or the complete new
 one, and a run that fails before ``finish`` leaves the previous version as the latest. Both go
@@ -33,7 +34,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
 
-from rest_api_core.local_files import local_path
 from target_delta.evolution import SchemaChangeError, plan, widen_batch
 from target_delta.files_in_place import FilesInPlace
 from target_delta.location import (
@@ -45,6 +45,7 @@ from target_delta.location import (
     scan,
 )
 from target_delta.partitions import supported
+from target_delta.table_folder import TableFolder
 
 APPEND, MERGE, OVERWRITE = "append", "merge", "overwrite"
 BATCH, RUN = "batch", "run"
@@ -117,9 +118,7 @@ class StreamTable:
         assert self.commits == 0, "a stream cannot move after a commit"
         self.target = Location(self.stream, uri, self.target.storage_options)
         if self._in_place is not None:
-            directory = local_path(uri)
-            assert directory is not None, "a local table moves to a local path"
-            self._in_place.move(directory)
+            self._in_place.move(TableFolder(uri, self.target.storage_options))
 
     @property
     def pending(self) -> bool:
@@ -161,7 +160,7 @@ class StreamTable:
             self.commits += 1
 
     def write_file(self, path: Path, schema: pa.Schema, *, keep_source: bool) -> int | None:
-        """Staged rows, a local table: the Parquet file at ``path`` (of ``schema``, the
+        """Staged rows written in place: the Parquet file at ``path`` (of ``schema``, the
         stream's exact Arrow schema) becomes one of the staged data files (as it is, when the
         table is unpartitioned); its rows. None where that does not apply: write its batches
         instead."""
@@ -252,21 +251,20 @@ class StreamTable:
             self._in_place is not None and self._in_place.holds_files)
 
     def _files_in_place(self, schema: pa.Schema) -> FilesInPlace | None:
-        """Where this run's staged rows go when the table is local, keeps its partitioning,
-        and its partition columns (if any) have types written in place (``partitions``).
-        Decided once, at the first rows (a run that started staging elsewhere stays there)."""
+        """Where this run's staged rows go when the table keeps its partitioning and its
+        partition columns (if any) have types written in place (``partitions``). Decided
+        once, at the first rows (a run that started staging elsewhere stays there)."""
         if self._in_place is None and self._staging is None:
-            directory = local_path(self.target.uri)
-            table = self.target.table() if directory is not None else None
+            table = self.target.table()
             existing = None if table is None else list(table.metadata().partition_columns)
             partition_by = existing if existing is not None and self.mode == APPEND else (
                 self.partition_by)
-            if directory is None or existing not in (None, partition_by) or not supported(
-                    schema, partition_by):
+            if existing not in (None, partition_by) or not supported(schema, partition_by):
                 return None
             stored = (pa.schema(table.schema().to_arrow())
                       if table is not None and self.mode == APPEND else None)
-            self._in_place = FilesInPlace(directory, stored, partition_by)
+            place = TableFolder(self.target.uri, self.target.storage_options)
+            self._in_place = FilesInPlace(place, stored, partition_by)
         return self._in_place
 
     def _staging_location(self) -> Location:

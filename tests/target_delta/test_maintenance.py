@@ -16,6 +16,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from rest_connector.cli import main
 from target_delta.commit import DataFile, commit_files
 from target_delta.maintenance import Maintenance
+from target_delta.table_folder import TableFolder
 from tests.target_delta.conftest import full_table, record_msg, rows, run_target, schema_msg
 
 PROPS = {"id": {"type": "integer"}}
@@ -157,7 +158,8 @@ def test_checkpoints_on_our_commit_path_and_at_the_tables_interval(tmp_path):
         write_deltalake(str(root), pa.table({"id": [0]}), configuration=configuration)
         for i in range(1, 251):
             pq.write_table(pa.table({"id": [i]}), root / f"part-{i}.parquet")
-            commit_files(root, DeltaTable(str(root)), [DataFile(f"part-{i}.parquet")],
+            commit_files(TableFolder(str(root)), DeltaTable(str(root)),
+                         [DataFile(f"part-{i}.parquet")],
                          pa.schema([("id", pa.int64())]), "append")
         checkpoints = {int(f.name.split(".")[0]) for f in (root / "_delta_log").glob(
             "*.checkpoint.parquet")}

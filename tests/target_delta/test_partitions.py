@@ -9,9 +9,22 @@ import json
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from tests.target_delta.conftest import REGION, full_table, record_msg, rows, run_target, schema_msg
+from rest_api_core.arrow.schema import stream_layout
+from tests.conftest import CANARY_TOKEN, run_plugin
+from tests.target_delta.conftest import (
+    REGION,
+    full_table,
+    lines,
+    record_msg,
+    rows,
+    run_target,
+    schema_msg,
+    version_msg,
+)
 
 PROPS = {"id": {"type": "integer"}, "country": {"type": ["string", "null"]},
          "year": {"type": ["integer", "null"]}, "day": {"type": ["string", "null"],
@@ -37,8 +50,7 @@ def _adds(path: Path) -> list[dict]:
 PARTITIONS = ["country", "year", "day", "vip"]
 
 
-def test_a_partitioned_overwrite_is_written_in_place_and_reads_back_as_staged(
-        tmp_path, s3_endpoint):
+def test_a_partitioned_overwrite_is_written_in_place_and_reads_back_as_staged(tmp_path):
     local = tmp_path / "local"
     run_target({"path": str(local), "mode": "overwrite", "partition_by": PARTITIONS,
                 "batch_size_rows": 7}, full_table(_records()))
@@ -48,16 +60,46 @@ def test_a_partitioned_overwrite_is_written_in_place_and_reads_back_as_staged(
     assert all(json.loads(a["stats"])["numRecords"] > 0 for a in adds)
     assert all("country" not in json.loads(a["stats"])["minValues"] for a in adds)
 
-    options = {"AWS_ENDPOINT_URL": s3_endpoint, "AWS_ALLOW_HTTP": "true", "AWS_REGION": REGION,
-               "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-    staged = "s3://datalake/partitioned/"
-    run_target({"path": staged, "mode": "overwrite", "partition_by": PARTITIONS,
-                "batch_size_rows": 7, "storage_options": options}, full_table(_records()))
-    assert rows(local) == rows(staged, storage_options=options)
-    ours = DeltaTable(str(local))
-    assert ours.metadata().partition_columns == PARTITIONS
-    assert ours.to_pyarrow_table().schema == DeltaTable(
-        staged, storage_options=options).to_pyarrow_table().schema
+    # A table partitioned otherwise is re-partitioned through the staging path.
+    staged = tmp_path / "staged"
+    write_deltalake(str(staged), pa.table({"id": [0], "year": pa.array([1], pa.int64())}),
+                    partition_by=["year"])
+    run_target({"path": str(staged), "mode": "overwrite", "partition_by": PARTITIONS,
+                "batch_size_rows": 7}, full_table(_records()))
+    assert all("-c000." in a["path"] for a in _adds(staged))  # written by delta-rs
+    assert rows(local) == rows(staged)
+    assert DeltaTable(str(local)).metadata().partition_columns == PARTITIONS
+    assert DeltaTable(str(staged)).metadata().partition_columns == PARTITIONS
+    assert {json.dumps(a["partitionValues"], sort_keys=True) for a in adds} == {
+        json.dumps(a["partitionValues"], sort_keys=True) for a in _adds(staged)}
+    assert DeltaTable(str(local)).to_pyarrow_table().schema == DeltaTable(
+        str(staged)).to_pyarrow_table().schema
+
+
+@pytest.mark.parametrize("partition_by", [[], ["country", "year"]])
+def test_an_s3_table_is_written_in_place_too(s3_endpoint, tmp_path, partition_by):
+    """Through delta-rs' own filesystem, with the target's storage options (a process of its
+    own: the S3 server of the tests runs in this one)."""
+    options = {"AWS_ENDPOINT_URL": s3_endpoint, "AWS_ALLOW_HTTP": "true",
+               "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": "test",
+               "AWS_SECRET_ACCESS_KEY": CANARY_TOKEN}
+    uri = f"s3://datalake/in-place-{len(partition_by)}/"
+    config = {"path": uri, "mode": "overwrite", "partition_by": partition_by,
+              "batch_size_rows": 7, "storage_options": options}
+    for version in (1, 2):
+        result = run_plugin("target-delta", config, tmp_path,
+                            stdin=lines(full_table(_records(), version)))
+        assert result.returncode == 0, result.stderr.decode()
+    table = DeltaTable(uri, storage_options=options)
+    assert table.version() == 1
+    assert sorted(r["id"] for r in table.to_pyarrow_table().to_pylist()) == list(range(40))
+    adds = pa.table(table.get_add_actions(flatten=True)).to_pylist()
+    if partition_by:  # one file set per partition value, in its folder
+        assert all(a["path"].startswith("country=") for a in adds)
+    else:
+        assert len(adds) == 6  # one per batch of 7
+    assert all("-c000." not in a["path"] for a in adds)  # ours, not copied by delta-rs
+    assert all(a["min.id"] is not None for a in adds)  # footer statistics read from S3
 
 
 def test_partition_values_are_serialized_as_delta_rs_does(tmp_path):
@@ -87,3 +129,28 @@ def test_a_timestamp_partition_column_stays_on_the_staging_path(tmp_path):
     assert {r["at"] for r in rows(path)} == {
         dt.datetime(2024, 1, 1, 0, 0, s, tzinfo=dt.timezone.utc) for s in range(5)}
     assert all("-c000." in a["path"] for a in _adds(path))  # named by delta-rs
+
+
+def test_a_batch_file_is_uploaded_in_place_to_s3(s3_endpoint, tmp_path):
+    """The fast path's Parquet batch file becomes one of the S3 table's data files."""
+    options = {"AWS_ENDPOINT_URL": s3_endpoint, "AWS_ALLOW_HTTP": "true",
+               "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": "test",
+               "AWS_SECRET_ACCESS_KEY": CANARY_TOKEN}
+    props = {"id": {"type": "integer"}, "v": {"type": ["integer", "null"]}}
+    layout = stream_layout({"type": "object", "properties": props})
+    batch_file = tmp_path / "s-1.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": i, "v": i} for i in range(5)],
+                                        schema=layout.schema), batch_file)
+    uri = "s3://datalake/batch-in-place/"
+    messages = [schema_msg("s", props), version_msg("s"),
+                {"type": "BATCH", "stream": "s", "encoding": {"format": "parquet"},
+                 "manifest": [batch_file.as_uri()]}, version_msg("s")]
+    result = run_plugin("target-delta", {"path": uri, "mode": "overwrite",
+                                         "delete_batch_files": True, "storage_options": options},
+                        tmp_path, stdin=lines(messages))
+    assert result.returncode == 0, result.stderr.decode()
+    table = DeltaTable(uri, storage_options=options)
+    assert sorted(r["id"] for r in table.to_pyarrow_table().to_pylist()) == list(range(5))
+    adds = pa.table(table.get_add_actions(flatten=True)).to_pylist()
+    assert len(adds) == 1 and adds[0]["max.id"] == 4
+    assert not batch_file.exists()

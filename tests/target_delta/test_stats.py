@@ -21,6 +21,7 @@ from deltalake import DeltaTable, write_deltalake
 from rest_api_core.arrow.convert import record_batch
 from rest_api_core.arrow.schema import stream_layout
 from target_delta.commit import DataFile, commit_files
+from target_delta.table_folder import TableFolder
 from tests.target_delta.conftest import full_table, record_msg, run_target, schema_msg
 from tests.target_delta.test_types import RECORDS, SPEC_PROPERTIES
 
@@ -44,7 +45,8 @@ def _ours(tmp_path: Path, data: pa.Table, *, row_group_size: int | None = None,
     path.mkdir(exist_ok=True)
     pq.write_table(data, path / "part-0.parquet", row_group_size=row_group_size)
     table = DeltaTable(str(path)) if configuration else None
-    commit_files(path, table, [DataFile("part-0.parquet")], data.schema, "append")
+    commit_files(TableFolder(str(path)), table, [DataFile("part-0.parquet")], data.schema,
+                 "append")
     return _stats(path)[-1]
 
 
