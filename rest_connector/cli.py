@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                           "rest_api data source on Spark (needs the 'spark' extra)")
     run.add_argument("--master", metavar="URL",
                      help="Spark master for --engine spark (default local[*])")
+    maintain = pipeline_command("maintain", "compact and vacuum the Delta outputs' tables now")
+    maintain.add_argument("--output", metavar="NAME", help="only this output")
     sandbox = commands.add_parser("sandbox", help="serve the sandbox API on 127.0.0.1")
     sandbox.add_argument("--port", type=int, default=DEFAULT_PORT)
     sandbox.add_argument("--token", default=os.environ.get("CRM_TOKEN", DEFAULT_TOKEN),
@@ -118,6 +120,13 @@ def _run_on_spark(pipeline: Pipeline, master: str | None) -> int:
     return 1 if failed else 0
 
 
+def _maintain(args: argparse.Namespace) -> int:
+    from rest_connector.maintain import maintain
+    from rest_connector.pipeline.translate import translate
+
+    return maintain(translate(args.pipeline, variables=dict(args.var)), args.output)
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from rest_connector.sandbox import CUSTOMERS_PATH, SandboxServer
 
@@ -169,7 +178,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"validate": _validate, "translate": _translate, "run": _run, "sandbox": _sandbox,
-            "demo": _demo}
+            "demo": _demo, "maintain": _maintain}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -179,8 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command != "sandbox":
             require_extra("pipeline", ("jinja2",), f"rest-connector {args.command}")
-        if args.command == "demo":
-            require_extra("delta", ("deltalake", "pyarrow"), "rest-connector demo")
+        if args.command in ("demo", "maintain"):
+            require_extra("delta", ("deltalake", "pyarrow"), f"rest-connector {args.command}")
         return COMMANDS[args.command](args)
     except ConnectorError as error:
         print(SECRETS.redact(str(error)), file=sys.stderr)

@@ -9,7 +9,6 @@ the commit.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -19,9 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
-from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import TableNotFoundError
-from deltalake.transaction import AddAction, create_table_with_add_actions
 from pyspark import TaskContext
 from pyspark.sql.datasource import (
     DataSource,
@@ -36,16 +33,17 @@ from spark_rest_api import DELTA_FORMAT
 from spark_rest_api.errors import reported_as
 from spark_rest_api.options import local_table_path, required_option
 from spark_rest_api.types import layout_of
+from target_delta.commit import DataFile, commit_files
+from target_delta.table_folder import TableFolder
 
 logger = logging.getLogger("spark_rest_api.delta_writer")
 
 
 @dataclass
 class WrittenFiles(WriterCommitMessage):
-    """The add actions of the files one task wrote."""
+    """The files one task wrote."""
 
-    actions: list[AddAction] = field(default_factory=list)
-
+    files: list[DataFile] = field(default_factory=list)
 
 
 class DeltaFilesDataSource(DataSource):
@@ -91,26 +89,22 @@ class DeltaFilesWriter(DataSourceArrowWriter):
             if rows == 0:
                 target.unlink()
                 return WrittenFiles()
-            stat = target.stat()
-            action = AddAction(name, stat.st_size, {}, int(stat.st_mtime * 1000), True,
-                               json.dumps({"numRecords": rows}))
-        return WrittenFiles([action])
+        return WrittenFiles([DataFile(name)])
 
     def commit(self, messages: list[WriterCommitMessage | None]) -> None:  # type: ignore[override]
-        """Commit every task's files in one transaction; then drop retried attempts' files."""
-        actions = [a for m in messages if isinstance(m, WrittenFiles) for a in m.actions]
+        """Commit every task's files in one transaction (statistics read from their footers,
+        as target-delta does: ``target_delta.commit``); then drop retried attempts' files."""
+        files = [f for m in messages if isinstance(m, WrittenFiles) for f in m.files]
         with reported_as(f"committing Delta table {self.path}"):
             try:
-                table = DeltaTable(str(self.path))
+                table: DeltaTable | None = DeltaTable(str(self.path))
             except TableNotFoundError:
-                create_table_with_add_actions(str(self.path), DeltaSchema.from_arrow(self.schema),
-                                              actions, mode=self.mode)
-            else:
-                table.create_write_transaction(actions, self.mode, self.schema)
-        self._remove_files(keep={a.path for a in actions})
-        rows = sum(json.loads(a.stats)["numRecords"] for a in actions)
+                table = None
+            rows = commit_files(TableFolder(str(self.path)), table, files, self.schema,
+                                self.mode)
+        self._remove_files(keep={f.path for f in files})
         logger.info("Delta table %s: %d rows in %d files, one commit (%s)", self.path, rows,
-                    len(actions), self.mode)
+                    len(files), self.mode)
 
     def abort(self, messages: list[WriterCommitMessage | None]) -> None:  # type: ignore[override]
         """Commit nothing; remove every file this job's tasks wrote."""

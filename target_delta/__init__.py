@@ -1,7 +1,8 @@
 """target-delta: a Singer target writing Delta Lake tables with delta-rs (the ``delta`` extra).
 
-Public names: ``cli`` (the executable), ``TargetDelta`` (the plugin class) and ``TablePaths``
-(where each stream's table goes, which the Spark engine follows too).
+Public names: ``cli`` (the executable), ``TargetDelta`` (the plugin class), ``TablePaths``
+(where each stream's table goes, which the Spark engine follows too) and ``maintain_tables``
+(compaction and vacuum on demand).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from rest_api_core.extras import MissingExtraError, require_extra
 from target_delta.storage import TablePaths
 
-__all__ = ["TablePaths", "TargetDelta", "cli"]
+__all__ = ["TablePaths", "TargetDelta", "cli", "maintain_tables"]
 
 EXTRA_MODULES = ("deltalake", "pyarrow")
 
@@ -34,4 +35,9 @@ def __getattr__(name: str) -> Any:
         from target_delta.target import TargetDelta
 
         return TargetDelta
+    if name == "maintain_tables":
+        require_extra("delta", EXTRA_MODULES, "rest-connector maintain")
+        from target_delta.on_demand import maintain_tables
+
+        return maintain_tables
     raise AttributeError(f"module 'target_delta' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""An overwrite written as Parquet files straight into the table's directory, committed once.
+"""Staged rows written as Parquet files straight into the table's folder, committed once.
 
 A data file that no commit names is invisible to every Delta reader. So the rows of a
 replacement can be written where they will stay, while the previous version remains the
@@ -6,50 +6,62 @@ table's latest; the closing commit then names the new files and retires the old 
 second pass over the rows. Tap-rest-api's batch files (Parquet of the stream's exact schema)
 are moved in as they are.
 
-A run that fails or is stopped deletes the files it wrote (a run killed outright leaves them
-unnamed, and Delta's VACUUM removes them). Local, unpartitioned tables only: the rest stage in
-a private table first (``StreamTable``).
+A partitioned table gets one file set per partition value (``target_delta.partitions``). An
+atomic append (``append_commit: run``) stages its rows the same way and adds them in one
+commit. The folder is local or in an object store (``TableFolder``). A run that fails or is
+stopped deletes the files it wrote (a run killed outright leaves them unnamed, and Delta's
+VACUUM removes them). Partition columns of other types stage in a private table first
+(``StreamTable``).
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
-import json
-import os
-import shutil
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
-from deltalake import Schema as DeltaSchema
-from deltalake.transaction import AddAction, create_table_with_add_actions
 
+from target_delta.commit import DataFile, commit_files
 from target_delta.evolution import plan, widen_batch
+from target_delta.partitions import folder, split
+from target_delta.table_folder import TableFolder
 
 
 @dataclass
 class _DataFile:
     name: str
+    """Relative to the table's root (``country=FR/part-...`` when partitioned)."""
     schema: pa.Schema
+    """The table schema the file was written for (partition columns included)."""
     rows: int
+    partition_values: dict[str, str | None] = field(default_factory=dict)
 
 
 class FilesInPlace:
-    """The uncommitted data files of one overwrite, in the table's directory."""
+    """The uncommitted data files of one run's staged rows, in the table's folder."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.schema: pa.Schema | None = None
-        """The table schema after every file so far (new columns merged, types widened)."""
+    def __init__(self, place: TableFolder, schema: pa.Schema | None = None,
+                 partition_by: Sequence[str] = ()) -> None:
+        self.place = place
+        self.partition_by = list(partition_by)
+        """One file set per value of these columns (``target_delta.partitions``)."""
+        self.schema: pa.Schema | None = schema
+        """The table schema after every file so far (new columns merged, types widened),
+        starting from ``schema`` (an append's table)."""
         self._run = uuid.uuid4().hex[:12]
         self._files: list[_DataFile] = []
         self._count = 0
-        self._made_directory = False
         atexit.register(self.discard)  # an interrupted run leaves no files behind
+
+    @property
+    def holds_files(self) -> bool:
+        """True once a file was written or taken."""
+        return bool(self._files)
 
     @property
     def rows(self) -> int:
@@ -61,15 +73,23 @@ class FilesInPlace:
         would: ``target_delta.evolution``)."""
         self.schema, _ = plan(self.schema, batch)
         batch = widen_batch(batch, self.schema)
-        name = self._new_name()
-        pq.write_table(pa.Table.from_batches([batch]), self.directory / name)
-        self._files.append(_DataFile(name, batch.schema, batch.num_rows))
+        if not self.partition_by:
+            self._write_file(pa.Table.from_batches([batch]), {})
+            return
+        for values, rows in split(batch, self.partition_by):
+            self._write_file(rows, values)
+
+    def _write_file(self, data: pa.Table, values: dict[str, str | None]) -> None:
+        assert self.schema is not None
+        name = self._new_name(values)
+        self.place.write(name, data)
+        self._files.append(_DataFile(name, self.schema, data.num_rows, values))
 
     def adopt(self, path: Path, schema: pa.Schema, *, keep_source: bool) -> int:
         """Take the Parquet file at ``path`` (of ``schema``) as one data file: moved in (copied
-        with ``keep_source``) when it has the table schema so far, else read and written. Its
-        rows."""
-        if self.schema is not None and schema != self.schema:
+        with ``keep_source``) when it has the table schema so far and no partitions, else read
+        and written. Its rows."""
+        if self.partition_by or (self.schema is not None and schema != self.schema):
             table = pq.read_table(path)
             for batch in table.to_batches():
                 self.write(batch)
@@ -81,80 +101,67 @@ class FilesInPlace:
             if not keep_source:
                 path.unlink()
             return 0
-        name = self._new_name()
-        if keep_source:
-            shutil.copyfile(path, self.directory / name)
-        else:
-            shutil.move(path, self.directory / name)
+        name = self._new_name({})
+        self.place.put(path, name, keep_source=keep_source)
         self.schema = schema
         self._files.append(_DataFile(name, schema, rows))
         return rows
 
-    def move(self, directory: Path) -> None:
+    def move(self, place: TableFolder) -> None:
         """The table moved (several streams under one path): take the files along."""
-        old, made_old = self.directory, self._made_directory
-        self.directory, self._made_directory = directory, False
-        if self._files:
-            self._make_directory()
-            for data_file in self._files:
-                shutil.move(old / data_file.name, directory / data_file.name)
-        if made_old:
-            with contextlib.suppress(OSError):  # not empty: the new directory is inside it
-                old.rmdir()
+        old, self.place = self.place, place
+        for data_file in self._files:
+            old.move_to(place, data_file.name)
+        old.remove_if_made()  # kept when not empty: the new folder is inside it
 
-    def commit(self, table: DeltaTable | None, uri: str) -> None:
-        """Replace the table's content with these files, in one commit (the table is created
-        if it does not exist). Files written before a schema change are first rewritten to
-        the final schema; every file then has exactly the table's columns."""
+    def commit(self, table: DeltaTable | None, mode: str = "overwrite") -> None:
+        """Replace the table's content with these files (``mode`` overwrite) or add them
+        (append), in one commit (the table is created if it does not exist). Files written
+        before a schema change are first rewritten to the final schema; every file then has
+        exactly the table's columns."""
         assert self.schema is not None, "nothing to commit"
         schema = self.schema
         for data_file in self._files:
             if data_file.schema != schema:
                 self._rewrite(data_file, schema)
-        actions = [self._add_action(f) for f in self._files]
-        if table is None:
-            # "error": a table created meanwhile by someone else fails this commit, loudly.
-            create_table_with_add_actions(uri, DeltaSchema.from_arrow(schema), actions,
-                                          mode="error")
-        else:
-            table.create_write_transaction(actions, "overwrite", schema)
+        files = [DataFile(f.name, f.partition_values) for f in self._files]
+        commit_files(self.place, table, files, schema, mode, self.partition_by)
         self._files.clear()
-        self._made_directory = False  # it holds the table now
+        self.place.keep()  # it holds the table now
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The rows of every file, in the final schema (for a commit that rewrites the
+        table's stored data too)."""
+        assert self.schema is not None
+        for data_file in self._files:
+            with self.place.read(data_file.name) as parquet:
+                for batch in parquet.iter_batches():
+                    for name, value in data_file.partition_values.items():
+                        kind = self.schema.field(name).type
+                        batch = batch.append_column(
+                            name, pa.array([value] * batch.num_rows, pa.string()).cast(kind))
+                    yield widen_batch(batch, self.schema)
 
     def discard(self) -> None:
         """Delete the files not committed (and the directory, if this run made it empty)."""
         for data_file in self._files:
-            (self.directory / data_file.name).unlink(missing_ok=True)
+            self.place.delete(data_file.name)
         self._files.clear()
-        self._remove_made_directory()
+        self.place.remove_if_made()
 
     # -- internals -----------------------------------------------------------------------
 
-    def _new_name(self) -> str:
-        self._make_directory()
+    def _new_name(self, values: dict[str, str | None]) -> str:
         self._count += 1
-        return f"part-{self._count:05d}-{self._run}.parquet"
-
-    def _make_directory(self) -> None:
-        if not self.directory.exists():
-            self.directory.mkdir(parents=True)
-            self._made_directory = True
-
-    def _remove_made_directory(self) -> None:
-        if self._made_directory:
-            self._made_directory = False
-            with contextlib.suppress(OSError):  # not empty: a table or other files live there
-                self.directory.rmdir()
+        name = f"part-{self._count:05d}-{self._run}.parquet"
+        return f"{folder(values)}/{name}" if values else name
 
     def _rewrite(self, data_file: _DataFile, schema: pa.Schema) -> None:
-        old = self.directory / data_file.name
-        widened = widen_batch(pq.read_table(old), schema)
-        data_file.name = self._new_name()
-        pq.write_table(pa.Table.from_batches([widened]), self.directory / data_file.name)
+        old = data_file.name
+        in_file = pa.schema([f for f in schema if f.name not in self.partition_by])
+        with self.place.read(old) as parquet:
+            widened = widen_batch(parquet.read(), in_file)
+        data_file.name = self._new_name(data_file.partition_values)
+        self.place.write(data_file.name, pa.Table.from_batches([widened]))
         data_file.schema = schema
-        old.unlink()
-
-    def _add_action(self, data_file: _DataFile) -> AddAction:
-        stat = os.stat(self.directory / data_file.name)
-        return AddAction(data_file.name, stat.st_size, {}, int(stat.st_mtime * 1000), True,
-                         json.dumps({"numRecords": data_file.rows}))
+        self.place.delete(old)

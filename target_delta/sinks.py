@@ -58,7 +58,7 @@ class DeltaSink(BatchSink):
                             files: t.Sequence[str]) -> None:
         """A BATCH message: rows buffered before it are written first (arrival order). A local
         Parquet file of exactly this stream's Arrow schema (tap-rest-api writes them) is
-        written as it is, without a pass over its rows (in overwrite mode on a local table, the
+        written as it is, without a pass over its rows (staged rows of an unpartitioned table: the
         file itself becomes a data file of the table: ``StreamTable.write_file``); any other
         file goes the SDK's way, its records converted like RECORD messages."""
         self._target.drain_one(self)

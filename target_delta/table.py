@@ -1,16 +1,19 @@
-"""One stream's Delta table: append, merge, or an overwrite staged and committed once.
+"""One stream's Delta table: append, merge, or rows staged and committed once.
 
 ``StreamTable.write`` takes one drained batch:
 
-- ``append`` commits it (one commit per batch);
+- ``append`` commits it (one commit per batch), or with ``append_commit: run`` stages it;
 - ``merge`` keeps the last row per key and MERGEs it (update matched rows, insert the rest);
-- ``overwrite`` writes it where no reader sees it yet: for a local, unpartitioned table as
-  uncommitted data files in the table's own directory (``FilesInPlace``), else appended to a
-  private staging table on local disk. ``finish`` then replaces the real table's content with
-  everything written in **one** commit (naming the files in place; copying the staged table),
-  so a reader sees either the previous version or the complete new one, and a run that fails
-  before ``finish`` leaves the previous version as the latest. Both go through the same schema
-  evolution as an appended table, so widening only ever rewrites this run's data.
+- ``overwrite`` stages it.
+
+Staged rows are written where no reader sees them yet: as uncommitted data files in the
+table's own folder, local or S3, one file set per partition value (``FilesInPlace``); when the
+table is re-partitioned or a partition column has a type not written in place, appended to a
+private staging table on local disk instead. ``finish`` then replaces the real table's
+content (overwrite) or adds the rows (append) in **one** commit (naming the files in place;
+copying the staged table), so a reader sees either the previous version or the complete new
+one, and a run that fails before ``finish`` leaves the previous version as the latest. Both go
+through the same schema evolution as an appended table.
 
 Every write first reconciles the batch with the table schema (``target_delta.evolution``):
 new columns are merged in, lossless widenings are applied (rewriting the stored data in the
@@ -21,32 +24,32 @@ from __future__ import annotations
 
 import atexit
 import logging
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
-from deltalake import DeltaTable, WriterProperties, write_deltalake
-from deltalake.exceptions import DeltaError, TableNotFoundError
+from deltalake import DeltaTable, write_deltalake
 
-from rest_api_core.errors import ConnectorError
-from rest_api_core.local_files import local_path
-from rest_api_core.redact import SECRETS
 from target_delta.evolution import SchemaChangeError, plan, widen_batch
 from target_delta.files_in_place import FilesInPlace
+from target_delta.location import (
+    STREAMED_WRITE,
+    DeltaWriteError,
+    Location,
+    delta_errors,
+    read_local,
+    scan,
+)
+from target_delta.partitions import supported
+from target_delta.table_folder import TableFolder
 
 APPEND, MERGE, OVERWRITE = "append", "merge", "overwrite"
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class DeltaWriteError(ConnectorError):
-    """delta-rs refused a write; the message names the table and is redacted."""
+BATCH, RUN = "batch", "run"
+"""``append_commit``: commit every drained batch, or the stream's rows once, at its completion."""
 
 
 def quote_identifier(name: str) -> str:
@@ -70,65 +73,6 @@ def last_row_per_key(batch: pa.RecordBatch, keys: Sequence[str]) -> pa.RecordBat
     return batch.take(pc.take(last, pc.sort_indices(last)))
 
 
-@contextmanager
-def delta_errors(stream: str, uri: str) -> Iterator[None]:
-    """delta-rs and storage errors as ``DeltaWriteError`` naming the stream and table."""
-    try:
-        yield
-    except (DeltaError, OSError) as exc:
-        detail = " ".join(_ANSI.sub("", str(exc)).replace("↳", "->").split())
-        raise DeltaWriteError(
-            f"stream {stream!r}: writing {uri} failed: {SECRETS.redact(detail)[:2000]}"
-        ) from None
-
-
-# Whole-table writes (the overwrite's commit, a widening rewrite) stream their input: read
-# one batch ahead, and flush row groups of 128k rows instead of the default 1M, so that memory
-# stays flat however large the table is.
-_STREAMED_WRITE = WriterProperties(max_row_group_size=131_072)
-
-
-def _scan(table: DeltaTable) -> ds.Scanner:
-    return table.to_pyarrow_dataset().scanner(batch_readahead=1, fragment_readahead=1)
-
-
-def _read_local(table: DeltaTable) -> pa.RecordBatchReader:
-    """A local table's data file by file, each batch given the table's latest schema (files
-    written before a column was added lack it). Plain Parquet reads: lighter than a dataset
-    scan through delta-rs' Python filesystem."""
-    schema = pa.schema(table.schema().to_arrow())
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for uri in table.file_uris():
-            with pq.ParquetFile(uri) as data_file:
-                for batch in data_file.iter_batches():
-                    yield widen_batch(batch, schema)
-
-    return pa.RecordBatchReader.from_batches(schema, batches())
-
-
-class _Location:
-    """A table URI with its storage options, opened lazily and kept up to date."""
-
-    def __init__(self, stream: str, uri: str, storage_options: dict[str, str] | None) -> None:
-        self.stream = stream
-        self.uri = uri
-        self.storage_options = storage_options or None
-        self._table: DeltaTable | None = None
-
-    def table(self) -> DeltaTable | None:
-        """The table at its latest version, or None when it does not exist yet."""
-        with delta_errors(self.stream, self.uri):
-            if self._table is None:
-                try:
-                    self._table = DeltaTable(self.uri, storage_options=self.storage_options)
-                except TableNotFoundError:
-                    return None
-            else:
-                self._table.update_incremental()
-        return self._table
-
-
 class StreamTable:
     """Writes one stream's batches to its Delta table in the configured mode."""
 
@@ -141,20 +85,23 @@ class StreamTable:
         storage_options: dict[str, str] | None = None,
         partition_by: Sequence[str] = (),
         merge_keys: Sequence[str] = (),
+        append_commit: str = BATCH,
         logger: logging.Logger | None = None,
     ) -> None:
         self.stream = stream
         self.mode = mode
+        self.staged = mode == OVERWRITE or (mode == APPEND and append_commit == RUN)
+        """Rows are staged and committed once, when the stream completes (``finish``)."""
         self.partition_by = list(partition_by)
         self.merge_keys = list(merge_keys)
         self.logger = logger or logging.getLogger(f"target_delta.{stream}")
-        self.target = _Location(stream, uri, storage_options)
+        self.target = Location(stream, uri, storage_options)
         self.commits = 0
         """Commits made to the real table in this run."""
         self.version: int | None = None
         """The table version of the full-table read being staged (ACTIVATE_VERSION), if any."""
         self._staging_dir: str | None = None
-        self._staging: _Location | None = None
+        self._staging: Location | None = None
         self._in_place: FilesInPlace | None = None
         self._schema: pa.Schema | None = None
         self._finished = False
@@ -169,16 +116,14 @@ class StreamTable:
     def move(self, uri: str) -> None:
         """Point the stream at another table; only before anything was committed to it."""
         assert self.commits == 0, "a stream cannot move after a commit"
-        self.target = _Location(self.stream, uri, self.target.storage_options)
+        self.target = Location(self.stream, uri, self.target.storage_options)
         if self._in_place is not None:
-            directory = local_path(uri)
-            assert directory is not None, "a local table moves to a local path"
-            self._in_place.move(directory)
+            self._in_place.move(TableFolder(uri, self.target.storage_options))
 
     @property
     def pending(self) -> bool:
-        """True while staged overwrite data is not yet committed."""
-        return self.mode == OVERWRITE and not self._finished
+        """True while staged rows (an overwrite's, an atomic append's) are not committed."""
+        return self.staged and not self._finished
 
     def declare(self, schema: pa.Schema) -> None:
         """The stream's schema from its latest SCHEMA message (used for an empty overwrite)."""
@@ -188,7 +133,7 @@ class StreamTable:
         """A full-table read of ``version`` starts (its opening ACTIVATE_VERSION, or its first
         record). In overwrite mode a new replacement is staged from here; rows staged for an
         earlier version that never completed are dropped, since that read was abandoned."""
-        if self.mode == OVERWRITE:
+        if self.staged:
             if self.version is not None and self._holds_rows():
                 self.logger.warning(
                     "Stream %r: version %s started before version %s completed; the rows "
@@ -202,9 +147,9 @@ class StreamTable:
         """Write one drained batch according to the mode."""
         if batch.num_rows == 0:
             return
-        if self.mode == OVERWRITE:
+        if self.staged:
             self._finished = False  # rows after a commit start another replacement
-            if in_place := self._files_in_place():
+            if in_place := self._files_in_place(batch.schema):
                 self._guarded(in_place.write, batch)
             else:
                 self._append(self._staging_location(), batch, partition_by=[])
@@ -215,40 +160,73 @@ class StreamTable:
             self.commits += 1
 
     def write_file(self, path: Path, schema: pa.Schema, *, keep_source: bool) -> int | None:
-        """Overwrite mode, a local unpartitioned table: the Parquet file at ``path`` (of
-        ``schema``, the stream's exact Arrow schema) becomes one of the replacement's data
-        files as it is; its rows. None where that does not apply: write its batches instead."""
-        in_place = self._files_in_place() if self.mode == OVERWRITE else None
+        """Staged rows written in place: the Parquet file at ``path`` (of ``schema``, the
+        stream's exact Arrow schema) becomes one of the staged data files (as it is, when the
+        table is unpartitioned); its rows. None where that does not apply: write its batches
+        instead."""
+        in_place = self._files_in_place(schema) if self.staged else None
         if in_place is None:
             return None
         self._finished = False
         return self._guarded(in_place.adopt, path, schema, keep_source=keep_source)
 
     def finish(self) -> None:
-        """Overwrite mode: replace the table with everything staged, in one commit."""
-        if self._finished or self.mode != OVERWRITE:
+        """Commit everything staged, in one commit: an overwrite replaces the table (an
+        empty one too); an atomic append adds its rows, if any."""
+        if self._finished or not self.staged:
             return
-        if self._in_place is not None and self._holds_rows():
-            self._guarded(self._in_place.commit, self.target.table(), self.uri)
+        if self.mode == APPEND:
+            committed = self._holds_rows()
+            if committed:
+                self._append_staged()
+        elif self._in_place is not None and self._holds_rows():
+            self._guarded(self._in_place.commit, self.target.table())
+            committed = True
         else:
             self._write_staged()
-        self.commits += 1
+            committed = True
+        self.commits += committed
         self._finished = True
         self.discard()
-        self.logger.info("Replaced the content of %s in one commit (overwrite)", self.uri)
+        if committed:
+            self.logger.info("Committed the stream's rows to %s in one commit (%s)", self.uri,
+                             self.mode)
+
+    def _append_staged(self) -> None:
+        """An atomic append's rows added in one commit; if the table's own column types
+        must widen, its stored data is rewritten in that same commit."""
+        table = self.target.table()
+        if self._in_place is not None and self._in_place.holds_files:
+            schema = self._in_place.schema
+            assert schema is not None
+            stored = None if table is None else pa.schema(table.schema().to_arrow())
+            if stored is not None and any(schema.field(f.name).type != f.type for f in stored):
+                self._rewrite(self.target, schema, extra=self._in_place.batches())
+            else:
+                self._guarded(self._in_place.commit, table, APPEND)
+            return
+        assert self._staging is not None
+        staged = self._staging.table()
+        assert staged is not None
+        with closing(read_local(staged)) as data:
+            self._guarded(
+                write_deltalake, table or self.uri, data, mode="append", schema_mode="merge",
+                partition_by=self.partition_by or None, writer_properties=STREAMED_WRITE,
+                storage_options=self.target.storage_options,
+            )
 
     def _write_staged(self) -> None:
         """The staged table's rows (or none, with the declared schema) replace the table's."""
         staged = self._staging.table() if self._staging else None
         if staged is not None:
-            data = _read_local(staged)
+            data = read_local(staged)
         else:
             data = pa.RecordBatchReader.from_batches(self._schema or pa.schema([]), [])
         with closing(data):
             self._guarded(
                 write_deltalake, self.target.uri, data, mode="overwrite",
                 schema_mode="overwrite", partition_by=self.partition_by or None,
-                writer_properties=_STREAMED_WRITE, storage_options=self.target.storage_options,
+                writer_properties=STREAMED_WRITE, storage_options=self.target.storage_options,
             )
 
     def discard(self) -> None:
@@ -270,21 +248,30 @@ class StreamTable:
     def _holds_rows(self) -> bool:
         """Rows of an overwrite were written (staged, or as files in place)."""
         return self._staging is not None or (
-            self._in_place is not None and self._in_place.schema is not None)
+            self._in_place is not None and self._in_place.holds_files)
 
-    def _files_in_place(self) -> FilesInPlace | None:
-        """Where this run's overwrite rows go when the table is local and unpartitioned."""
-        if self._in_place is None and not self.partition_by:
-            directory = local_path(self.target.uri)
-            if directory is not None:
-                self._in_place = FilesInPlace(directory)
+    def _files_in_place(self, schema: pa.Schema) -> FilesInPlace | None:
+        """Where this run's staged rows go when the table keeps its partitioning and its
+        partition columns (if any) have types written in place (``partitions``). Decided
+        once, at the first rows (a run that started staging elsewhere stays there)."""
+        if self._in_place is None and self._staging is None:
+            table = self.target.table()
+            existing = None if table is None else list(table.metadata().partition_columns)
+            partition_by = existing if existing is not None and self.mode == APPEND else (
+                self.partition_by)
+            if existing not in (None, partition_by) or not supported(schema, partition_by):
+                return None
+            stored = (pa.schema(table.schema().to_arrow())
+                      if table is not None and self.mode == APPEND else None)
+            place = TableFolder(self.target.uri, self.target.storage_options)
+            self._in_place = FilesInPlace(place, stored, partition_by)
         return self._in_place
 
-    def _staging_location(self) -> _Location:
+    def _staging_location(self) -> Location:
         if self._staging is None:
             self._staging_dir = tempfile.mkdtemp(prefix="target-delta-")
             atexit.register(shutil.rmtree, self._staging_dir, True)
-            self._staging = _Location(self.stream, str(Path(self._staging_dir) / "table"), None)
+            self._staging = Location(self.stream, str(Path(self._staging_dir) / "table"), None)
         return self._staging
 
     @staticmethod
@@ -296,7 +283,7 @@ class StreamTable:
         schema, rewrite = plan(stored, batch)
         return widen_batch(batch, schema), rewrite
 
-    def _append(self, where: _Location, batch: pa.RecordBatch, partition_by: list[str]) -> None:
+    def _append(self, where: Location, batch: pa.RecordBatch, partition_by: list[str]) -> None:
         table = where.table()
         batch, rewrite = self._prepare(table, batch)
         if rewrite:
@@ -308,7 +295,7 @@ class StreamTable:
             storage_options=where.storage_options,
         )
 
-    def _rewrite(self, where: _Location, schema: pa.Schema,
+    def _rewrite(self, where: Location, schema: pa.Schema,
                  extra: Sequence[pa.RecordBatch] = ()) -> None:
         """Rewrite the table's stored data (widened to ``schema``) plus ``extra``, one commit."""
         table = where.table()
@@ -318,7 +305,7 @@ class StreamTable:
             self.stream, where.uri if where is self.target else "this run's staged data",
             ", ".join(f"{f.name}: {f.type}" for f in schema),
         )
-        stored_data = _scan(table).to_reader()
+        stored_data = scan(table).to_reader()
         refused: list[SchemaChangeError] = []
 
         def batches() -> Iterator[pa.RecordBatch]:
@@ -335,7 +322,7 @@ class StreamTable:
             try:
                 self._guarded(
                     write_deltalake, table, pa.RecordBatchReader.from_batches(schema, batches()),
-                    mode="overwrite", schema_mode="overwrite", writer_properties=_STREAMED_WRITE,
+                    mode="overwrite", schema_mode="overwrite", writer_properties=STREAMED_WRITE,
                     partition_by=list(table.metadata().partition_columns) or None,
                     storage_options=where.storage_options,
                 )

@@ -20,6 +20,7 @@ from rest_api_core.redact import SECRETS, install_log_redaction
 from rest_api_core.startup import FreezesImportsMixin
 from rest_api_core.stream_maps import passes_unchanged
 from rest_api_core.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
+from target_delta.maintenance import MAINTENANCE_PROPERTIES, Maintenance
 from target_delta.reader import FastSingerReader
 from target_delta.sinks import DeltaSink
 from target_delta.storage import (
@@ -28,7 +29,7 @@ from target_delta.storage import (
     is_secret_option,
     storage_options_for,
 )
-from target_delta.table import APPEND, MERGE, OVERWRITE, StreamTable
+from target_delta.table import APPEND, BATCH, MERGE, OVERWRITE, RUN, StreamTable
 
 if t.TYPE_CHECKING:
     from singer_sdk.sinks import Sink
@@ -62,6 +63,15 @@ CONFIG_SCHEMA = forbid_unknown_keys(
                         "key properties)",
         ),
         th.Property(
+            "append_commit", th.StringType, default=BATCH, allowed_values=[BATCH, RUN],
+            title="Append commit",
+            description="append mode: batch (commit every drained batch; STATE follows each "
+                        "commit) or run (stage the stream's rows as uncommitted files and add "
+                        "them in one commit when the stream completes: its closing "
+                        "ACTIVATE_VERSION, else the end of the input; a failed run adds "
+                        "nothing)",
+        ),
+        th.Property(
             "partition_by", th.ArrayType(th.StringType), title="Partition columns",
             description="Columns to partition new tables by",
         ),
@@ -76,6 +86,7 @@ CONFIG_SCHEMA = forbid_unknown_keys(
                         "which are stored as secrets.",
         ),
         *AWS_CREDENTIAL_PROPERTIES,
+        *MAINTENANCE_PROPERTIES,
         th.Property(
             "validate_records", th.BooleanType, title="Validate records",
             description="Validate every record against its JSON Schema before conversion "
@@ -149,6 +160,10 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
         if (mode and load_method and MODE_ALIASES.get(mode) != MODE_ALIASES.get(load_method)):
             problems.append(f"mode: {mode!r} contradicts load_method {load_method!r}; "
                             f"set only one of them")
+        try:
+            Maintenance.of(self._config)
+        except ConnectorError as error:
+            problems.append(str(error))
         if problems and raise_errors:
             raise ConfigValidationError("Config validation failed", errors=problems,
                                         schema=self.config_jsonschema)
@@ -177,6 +192,7 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
                 stream, uri, mode=self.mode,
                 storage_options=storage_options_for(uri, self.config),
                 partition_by=self.config.get("partition_by") or (),
+                append_commit=self.config.get("append_commit") or BATCH,
                 logger=self.logger.getChild(stream),
             )
             self._tables[stream] = table
@@ -274,11 +290,13 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
         """A version seen for the first time starts a full-table read; seen again (after its
         records), it completes it: the stream's overwrite is committed now, in one commit.
 
-        Append and merge commit batch by batch and need no mark; ``process_activate_version
-        _messages: false`` ignores the marks (overwrite is then unconfirmed)."""
+        The same for an atomic append (``append_commit: run``). Batch appends and merge commit
+        batch by batch and need no mark; ``process_activate_version_messages: false`` ignores
+        the marks (the staged rows are then unconfirmed)."""
         self._assert_line_requires(message_dict, requires={"stream", "version"})
-        if self.mode != OVERWRITE or not self.config.get("process_activate_version_messages",
-                                                         True):
+        staged = self.mode == OVERWRITE or (
+            self.mode == APPEND and self.config.get("append_commit") == RUN)
+        if not staged or not self.config.get("process_activate_version_messages", True):
             return
         stream, version = message_dict["stream"], message_dict["version"]
         if stream not in self.mapper.stream_maps:
@@ -296,10 +314,11 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
                 table.finish()
 
     def finish_stream(self, sink: DeltaSink) -> None:
-        """At the end of input (the SDK's clean-up, before its final STATE): a staged
-        overwrite that no closing ACTIVATE_VERSION confirmed is not committed, unless the tap
-        sends no marks and ``allow_unconfirmed_overwrite`` is set. Only the stream's current
-        sink decides, once."""
+        """At the end of input (the SDK's clean-up, before its final STATE): staged rows that
+        no closing ACTIVATE_VERSION confirmed are not committed, unless the stream carries no
+        marks and is an atomic append (an incremental stream completes with the input) or
+        ``allow_unconfirmed_overwrite`` is set. Only the stream's current sink decides,
+        once."""
         if self._sinks_active.get(sink.stream_name) is not sink:
             return
         table = self._tables[sink.stream_name]
@@ -307,11 +326,12 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
             return
         if self._shutdown.requested:
             self.logger.warning(
-                "Stream %r: the run was interrupted, so its overwrite of %s is incomplete and "
-                "is not committed; the table keeps its previous version, no STATE is written",
-                sink.stream_name, table.uri,
+                "Stream %r: the run was interrupted, so its %s of %s is incomplete and is not "
+                "committed; the table keeps its previous version, no STATE is written",
+                sink.stream_name, table.mode, table.uri,
             )
-        elif table.version is None and self.config.get("allow_unconfirmed_overwrite"):
+        elif table.version is None and (table.mode == APPEND
+                                        or self.config.get("allow_unconfirmed_overwrite")):
             table.finish()
             return
         else:
@@ -324,20 +344,27 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
                        "cannot be told from a failed one (tap-rest-api sends them; or set "
                        "allow_unconfirmed_overwrite)")
             self.logger.error(
-                "Stream %r: the replacement of %s was NOT committed: %s. The table keeps its "
-                "previous version; no STATE is written", sink.stream_name, table.uri, why,
+                "Stream %r: the %s of %s was NOT committed: %s. The table keeps its previous "
+                "version; no STATE is written", sink.stream_name,
+                "replacement" if table.mode == OVERWRITE else "atomic append", table.uri, why,
             )
             self._not_committed.append(sink.stream_name)
         table.discard()
 
     def process_endofpipe(self) -> None:
-        """As the SDK's; then fail the run if an overwrite could not be committed."""
+        """As the SDK's; then fail the run if staged rows could not be committed, else keep
+        the tables this run wrote healthy (``optimize``, ``vacuum``)."""
         super().process_endofpipe()
         if self._not_committed:
             raise ConnectorError(
-                f"overwrite not committed for stream(s) {', '.join(self._not_committed)}: the "
+                f"{self.mode} not committed for stream(s) {', '.join(self._not_committed)}: the "
                 f"input ended before their completion; the tables keep their previous versions"
             )
+        maintenance = Maintenance.of(self.config)
+        if maintenance.wanted:
+            for table in self._tables.values():
+                if table.commits:
+                    maintenance.run(table.target.table(), self.logger)
 
     def _write_state_message(self, state: dict) -> None:
         """STATE only once every record before it is committed: while an overwrite is

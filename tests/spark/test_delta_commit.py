@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+import pyarrow.parquet as pq
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 from pyspark.errors import PySparkException
 
 from spark_rest_api import DELTA_FORMAT
@@ -34,3 +37,25 @@ def test_one_commit_per_job_and_a_failed_job_leaves_the_previous_version(
     assert after.version() == 1
     assert after.file_uris() == before.file_uris()
     assert after.to_pyarrow_table().num_rows == 1900
+
+
+def test_the_jobs_files_carry_delta_rs_statistics_and_are_skipped_on_a_predicate(
+        spark, paged_api, tmp_path):
+    """The commit is target-delta's (``target_delta.commit``): each task's file has the
+    statistics delta-rs would write for its rows, so readers skip files by id."""
+    path = tmp_path / "items"
+    frame = read(spark, items_settings(paged_api.url), partitions=3)
+    frame.write.format(DELTA_FORMAT).option("path", str(path)).mode("overwrite").save()
+    table = DeltaTable(str(path))
+    assert len(table.file_uris()) == 3
+    assert len(table.file_uris(file_pruning_predicate="id >= 900")) == 1  # ids 700-949's file
+
+    for add in _first_adds(path):
+        own = tmp_path / f"delta-rs-{add['path']}"
+        write_deltalake(str(own), pq.read_table(path / add["path"]))
+        assert json.loads(add["stats"]) == json.loads(_first_adds(own)[0]["stats"])
+
+
+def _first_adds(path) -> list[dict]:
+    log = (path / "_delta_log" / f"{0:020d}.json").read_text().splitlines()
+    return [json.loads(line)["add"] for line in log if '"add"' in line]

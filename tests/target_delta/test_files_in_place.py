@@ -142,6 +142,9 @@ def test_a_batch_file_of_the_exact_schema_becomes_a_data_file(tmp_path, delete):
                 version_msg("s", 1)])
     assert [r["id"] for r in rows(path)] == [1, 2, 3, 5, 6]
     assert len(_data_files(path)) == 2  # an empty file adds nothing
+    actions = pa.table(DeltaTable(str(path)).get_add_actions(flatten=True)).to_pylist()
+    assert sorted((a["min.id"], a["max.id"], a["null_count.v"]) for a in actions) == [
+        (1, 3, 0), (5, 6, 0)]  # the moved files carry statistics from their footers
     assert [f.exists() for f in files] == [not delete] * 3
     assert stray_files(path) == []
 
