@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft7Validator, ValidationError
 
 from rest_api_core.redact import MASK, SECRETS
-from rest_api_core.sdk_seam import ConfigCheckHook
 
 _JSON_TYPE_NAMES = {
     bool: "boolean", int: "integer", float: "number", str: "string",
@@ -107,31 +106,6 @@ def forbid_unknown_keys(schema: dict[str, Any]) -> dict[str, Any]:
                 for item in value:
                     forbid_unknown_keys(item)
     return schema
-
-
-class StrictConfigMixin(ConfigCheckHook):
-    """Replaces the SDK's config check with ours: every problem named by path, secrets masked.
-
-    It also registers every secret setting with the redactor before anything is logged.
-    """
-
-    config_jsonschema: dict
-    append_builtin_config: Callable[[dict], None]
-
-    def check_settings(self, config: dict[str, Any], *, raise_errors: bool) -> list[str]:
-        """Every problem of ``config`` by path; raised when ``raise_errors``."""
-        # As in the SDK's own check: its built-in settings (stream_maps, ...) are known keys.
-        self.append_builtin_config(self.config_jsonschema)
-        SECRETS.add(*(value for _, value in secret_fields(config, self.config_jsonschema)))
-        problems = [str(p) for p in find_problems(config, self.config_jsonschema)]
-        if problems and raise_errors:
-            # Imported here: the pipeline translator uses this module without singer-sdk.
-            from singer_sdk.exceptions import ConfigValidationError
-
-            raise ConfigValidationError(
-                "Config validation failed", errors=problems, schema=self.config_jsonschema
-            )
-        return problems
 
 
 def secret_fields(

@@ -10,7 +10,6 @@ from typing import Any
 from singer_sdk import Stream
 from singer_sdk.exceptions import ConfigValidationError
 
-from rest_api_core.config import StrictConfigMixin
 from rest_api_core.credentials import CredentialSources
 from rest_api_core.errors import ConfigError
 from rest_api_core.extras import MissingExtraError, require_extra
@@ -18,6 +17,7 @@ from rest_api_core.in_flight import InFlightCap
 from rest_api_core.ratelimit import HostLimiters
 from rest_api_core.redact import install_log_redaction
 from rest_api_core.startup import FreezesImportsMixin
+from rest_api_core.strict_config import StrictConfigMixin
 from tap_rest_api.interrupt import StopGate, StopRequested
 from tap_rest_api.output import BufferedMsgSpecWriter
 from tap_rest_api.parents import link_problems

@@ -6,19 +6,19 @@ import typing as t
 from functools import cached_property
 
 import pyarrow.parquet as pq
-from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchFileFormat
 from singer_sdk.sinks import BatchSink
 
 from rest_api_core.arrow.convert import record_batch
 from rest_api_core.arrow.schema import stream_layout
 from rest_api_core.local_files import local_path
+from rest_api_core.sdk_seam import BaseBatchFileEncoding, BatchFileFormat, SinkHooks
 
 if t.TYPE_CHECKING:
     from target_delta.table import StreamTable
     from target_delta.target import TargetDelta
 
 
-class DeltaSink(BatchSink):
+class DeltaSink(SinkHooks, BatchSink):
     """One stream (for one SCHEMA): records → Arrow record batch → ``StreamTable``.
 
     A stream keeps one ``StreamTable`` for the whole run even when a new SCHEMA replaces this
@@ -40,12 +40,6 @@ class DeltaSink(BatchSink):
         """JSON Schema validation per record only when ``validate_records`` is set: building
         the Arrow columns already checks every value against its declared type."""
         return bool(self.config.get("validate_records", False))
-
-    def _validate_and_parse(self, record: dict) -> dict:
-        """Validate if asked; date-times stay strings, parsed a column at a time later."""
-        if self._validator is not None:
-            self._validator.validate(record)
-        return record
 
     def process_batch(self, context: dict) -> None:
         """Convert the drained records to one record batch and write it."""

@@ -91,22 +91,22 @@ class TablePaths:
     def __init__(self, path: str) -> None:
         self.path = path
         self.templated = STREAM_PLACEHOLDER in path
-        self._streams: list[str] = []
+        self._stream_names: list[str] = []
 
     def for_stream(self, stream: str) -> str:
         """The location of ``stream``'s table, with the streams seen so far."""
         if self.templated:
             return _normalise(self.path.replace(STREAM_PLACEHOLDER, safe_stream_name(stream)))
-        if stream not in self._streams:
-            self._streams.append(stream)
-        if len(self._streams) == 1:
+        if stream not in self._stream_names:
+            self._stream_names.append(stream)
+        if len(self._stream_names) == 1:
             return _normalise(self.path)
         return _normalise(_join(self.path, safe_stream_name(stream)))
 
     @property
     def several(self) -> bool:
         """True once a second stream arrived under a ``path`` without ``{stream}``."""
-        return not self.templated and len(self._streams) > 1
+        return not self.templated and len(self._stream_names) > 1
 
 
 def safe_stream_name(stream: str) -> str:

@@ -103,8 +103,8 @@ class StreamTable:
         self._staging_dir: str | None = None
         self._staging: Location | None = None
         self._in_place: FilesInPlace | None = None
-        self._schema: pa.Schema | None = None
-        self._finished = False
+        self._declared: pa.Schema | None = None
+        self._committed = False
 
     # -- public ---------------------------------------------------------------------------
 
@@ -123,11 +123,11 @@ class StreamTable:
     @property
     def pending(self) -> bool:
         """True while staged rows (an overwrite's, an atomic append's) are not committed."""
-        return self.staged and not self._finished
+        return self.staged and not self._committed
 
     def declare(self, schema: pa.Schema) -> None:
         """The stream's schema from its latest SCHEMA message (used for an empty overwrite)."""
-        self._schema = schema
+        self._declared = schema
 
     def begin(self, version: int) -> None:
         """A full-table read of ``version`` starts (its opening ACTIVATE_VERSION, or its first
@@ -140,7 +140,7 @@ class StreamTable:
                     "staged for %s are dropped", self.stream, version, self.version, self.version,
                 )
                 self.discard()
-            self._finished = False
+            self._committed = False
         self.version = version
 
     def write(self, batch: pa.RecordBatch) -> None:
@@ -148,7 +148,7 @@ class StreamTable:
         if batch.num_rows == 0:
             return
         if self.staged:
-            self._finished = False  # rows after a commit start another replacement
+            self._committed = False  # rows after a commit start another replacement
             if in_place := self._files_in_place(batch.schema):
                 self._guarded(in_place.write, batch)
             else:
@@ -167,13 +167,13 @@ class StreamTable:
         in_place = self._files_in_place(schema) if self.staged else None
         if in_place is None:
             return None
-        self._finished = False
+        self._committed = False
         return self._guarded(in_place.adopt, path, schema, keep_source=keep_source)
 
     def finish(self) -> None:
         """Commit everything staged, in one commit: an overwrite replaces the table (an
         empty one too); an atomic append adds its rows, if any."""
-        if self._finished or not self.staged:
+        if self._committed or not self.staged:
             return
         if self.mode == APPEND:
             committed = self._holds_rows()
@@ -186,7 +186,7 @@ class StreamTable:
             self._write_staged()
             committed = True
         self.commits += committed
-        self._finished = True
+        self._committed = True
         self.discard()
         if committed:
             self.logger.info("Committed the stream's rows to %s in one commit (%s)", self.uri,
@@ -221,7 +221,7 @@ class StreamTable:
         if staged is not None:
             data = read_local(staged)
         else:
-            data = pa.RecordBatchReader.from_batches(self._schema or pa.schema([]), [])
+            data = pa.RecordBatchReader.from_batches(self._declared or pa.schema([]), [])
         with closing(data):
             self._guarded(
                 write_deltalake, self.target.uri, data, mode="overwrite",

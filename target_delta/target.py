@@ -14,11 +14,13 @@ from singer_sdk.exceptions import (
 )
 from singer_sdk.helpers.capabilities import PluginCapabilities
 
-from rest_api_core.config import StrictConfigMixin, forbid_unknown_keys
+from rest_api_core.config import forbid_unknown_keys
 from rest_api_core.errors import ConfigError, ConnectorError
 from rest_api_core.redact import SECRETS, install_log_redaction
+from rest_api_core.sdk_seam import TargetHooks
 from rest_api_core.startup import FreezesImportsMixin
 from rest_api_core.stream_maps import passes_unchanged
+from rest_api_core.strict_config import StrictConfigMixin
 from rest_api_core.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from target_delta.maintenance import MAINTENANCE_PROPERTIES, Maintenance
 from target_delta.reader import FastSingerReader
@@ -113,7 +115,8 @@ CONFIG_SCHEMA = forbid_unknown_keys(
 )
 
 
-class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin, Target):
+class TargetDelta(TargetHooks, FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
+                  Target):
     """Singer target writing Delta Lake tables with delta-rs.
 
     An overwrite is committed when the tap marks the stream's read complete: the closing
@@ -151,17 +154,18 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
 
     # -- settings ------------------------------------------------------------------------
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        options = self._config.get("storage_options")
+    def check_settings(self, config: dict[str, t.Any], *, raise_errors: bool) -> list[str]:
+        """The strict check, then the settings that depend on each other."""
+        options = config.get("storage_options")
         if isinstance(options, dict):  # before any message can show them
             SECRETS.add(*(v for k, v in options.items() if is_secret_option(str(k))))
-        problems = super()._validate_config(raise_errors=raise_errors)
-        mode, load_method = self._config.get("mode"), self._config.get("load_method")
+        problems = super().check_settings(config, raise_errors=raise_errors)
+        mode, load_method = config.get("mode"), config.get("load_method")
         if (mode and load_method and MODE_ALIASES.get(mode) != MODE_ALIASES.get(load_method)):
             problems.append(f"mode: {mode!r} contradicts load_method {load_method!r}; "
                             f"set only one of them")
         try:
-            Maintenance.of(self._config)
+            Maintenance.of(config)
         except ConnectorError as error:
             problems.append(str(error))
         if problems and raise_errors:
@@ -221,7 +225,7 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
                  key_properties: t.Sequence[str] | None = None) -> Sink:
         """As the SDK's, but a sink replaced by a new SCHEMA is drained first, so the
         stream's batches reach the table in the order the records arrived."""
-        existing = self._sinks_active.get(stream_name)
+        existing = self.active_sinks.get(stream_name)
         if schema is not None and existing is not None and (
             existing.original_schema != schema or existing.key_properties != key_properties
         ):
@@ -231,18 +235,19 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
 
     # -- records -------------------------------------------------------------------------
 
-    def _process_schema_message(self, message_dict: dict) -> None:
-        super()._process_schema_message(message_dict)
+    def on_schema_message(self, message_dict: dict) -> None:
+        """As the SDK's; a stream whose records nothing changes takes the direct way in."""
+        super().on_schema_message(message_dict)
         stream = message_dict["stream"]
         maps = self.mapper.stream_maps.get(stream, [])
-        sink = self._sinks_active.get(stream)
+        sink = self.active_sinks.get(stream)
         if (passes_unchanged(maps, stream) and sink is not None
                 and not sink.include_sdc_metadata_properties):
             self._direct_sinks[stream] = sink
         else:
             self._direct_sinks.pop(stream, None)
 
-    def _process_record_message(self, message_dict: dict) -> None:
+    def on_record_message(self, message_dict: dict) -> None:
         """The SDK's record path without its per-record work that has no effect here.
 
         For a stream without stream maps, flattening or metadata columns, the SDK would copy
@@ -259,12 +264,11 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
                 for table in self._tables_of(message_dict["stream"]):
                     if table.version != version:
                         table.begin(version)
-            super()._process_record_message(message_dict)
+            self.sdk_process_record_message(message_dict)
             return
         if version is not None and sink.table.version != version:
             sink.table.begin(version)
-        if sink._validator is not None:
-            sink._validator.validate(record)
+        sink.check_record(record)
         for key in sink.key_properties:
             if key not in record:
                 raise MissingKeyPropertiesError(
@@ -273,11 +277,11 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
                     f"Record Keys: {list(record)}"
                 )
         sink.tally_record_read()
-        sink.process_record(record, sink._get_context(record))
+        sink.process_record(record, sink.sdk_context(record))
         sink.record_counter_metric.increment()
         if sink.is_full:
             self.drain_one(sink)
-        self._handle_max_record_age()
+        self.check_record_age()
 
     # -- completion (ACTIVATE_VERSION), end of input and STATE -----------------------------
 
@@ -286,14 +290,14 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
         aliases = [m.stream_alias for m in self.mapper.stream_maps.get(stream, [])]
         return [self._tables[a] for a in aliases or [stream] if a in self._tables]
 
-    def _process_activate_version_message(self, message_dict: dict) -> None:
+    def on_activate_version_message(self, message_dict: dict) -> None:
         """A version seen for the first time starts a full-table read; seen again (after its
         records), it completes it: the stream's overwrite is committed now, in one commit.
 
         The same for an atomic append (``append_commit: run``). Batch appends and merge commit
         batch by batch and need no mark; ``process_activate_version_messages: false`` ignores
         the marks (the staged rows are then unconfirmed)."""
-        self._assert_line_requires(message_dict, requires={"stream", "version"})
+        self.require_keys(message_dict, {"stream", "version"})
         staged = self.mode == OVERWRITE or (
             self.mode == APPEND and self.config.get("append_commit") == RUN)
         if not staged or not self.config.get("process_activate_version_messages", True):
@@ -319,7 +323,7 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
         marks and is an atomic append (an incremental stream completes with the input) or
         ``allow_unconfirmed_overwrite`` is set. Only the stream's current sink decides,
         once."""
-        if self._sinks_active.get(sink.stream_name) is not sink:
+        if self.active_sinks.get(sink.stream_name) is not sink:
             return
         table = self._tables[sink.stream_name]
         if not table.pending:
@@ -366,13 +370,13 @@ class TargetDelta(FreezesImportsMixin, StrictConfigMixin, GracefulShutdownMixin,
                 if table.commits:
                     maintenance.run(table.target.table(), self.logger)
 
-    def _write_state_message(self, state: dict) -> None:
+    def on_state_ready(self, state: dict) -> None:
         """STATE only once every record before it is committed: while an overwrite is
         staged, STATE waits (the SDK writes the latest one after the final commits)."""
         if any(table.pending for table in self._tables.values()):
             self.logger.debug("STATE held until the staged overwrite is committed")
             return
-        super()._write_state_message(state)
+        super().on_state_ready(state)
 
 if __name__ == "__main__":
     TargetDelta.cli()

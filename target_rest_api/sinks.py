@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk.sinks import BatchSink
 
+from rest_api_core.sdk_seam import SinkHooks
 from target_rest_api.payload import Batch
-from target_rest_api.sdk_seam import BatchCheckedSink
 from target_rest_api.validation import BatchChecks
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 DEFAULT_BATCH_SIZE = 100
 
 
-class RestApiSink(BatchCheckedSink, BatchSink):
+class RestApiSink(SinkHooks, BatchSink):
     """One stream's records, ``batch_size`` per request, through the target's delivery window
     (in arrival order with ``max_in_flight`` 1).
 
@@ -64,6 +64,12 @@ class RestApiSink(BatchCheckedSink, BatchSink):
     def process_record(self, record: dict, context: dict) -> None:
         """The SDK's way in: buffer the record (checked with its batch)."""
         self._records.append(record)
+
+    def check_record(self, record: dict) -> None:
+        """Nothing per record: ``process_batch`` checks the whole batch."""
+
+    def check_record_keys(self, record: dict) -> None:
+        """Nothing per record: ``process_batch`` checks the key properties of the batch."""
 
     def process_batch(self, context: dict[str, Any]) -> None:
         """Check the buffered records (and those of a BATCH message's file, which the SDK

@@ -15,21 +15,22 @@ from singer_sdk.target_base import Target
 
 from rest_api_core import settings
 from rest_api_core.auth import build_authenticator
-from rest_api_core.config import StrictConfigMixin, forbid_unknown_keys
+from rest_api_core.config import forbid_unknown_keys
 from rest_api_core.credentials import CredentialSources
 from rest_api_core.errors import ConfigError
 from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, HttpClient
 from rest_api_core.ratelimit import HostLimiters
 from rest_api_core.redact import install_log_redaction
 from rest_api_core.retry import RetryPolicy
+from rest_api_core.sdk_seam import TargetHooks
 from rest_api_core.startup import FreezesImportsMixin
 from rest_api_core.stream_maps import passes_unchanged
+from rest_api_core.strict_config import StrictConfigMixin
 from rest_api_core.target_shutdown import DRAIN_DEADLINE, GracefulShutdownMixin
 from rest_api_core.tls import Transport
 from target_rest_api.dead_letter import DeadLetterFile
 from target_rest_api.delivery import StreamDelivery
 from target_rest_api.in_flight import DeliveryWindow
-from target_rest_api.sdk_seam import TargetHooks
 from target_rest_api.sinks import DEFAULT_BATCH_SIZE, RestApiSink
 
 METHODS = ("POST", "PUT", "PATCH")
@@ -220,7 +221,7 @@ class TargetRestApi(TargetHooks, FreezesImportsMixin, StrictConfigMixin, Gracefu
 
     def on_state_message(self, message_dict: dict) -> None:
         """Keep the STATE; pass it on at once when no record before it is still buffered."""
-        self.sdk_process_state_message(message_dict)
+        super().on_state_message(message_dict)
         sinks = [*self.sinks_to_clear, *self.active_sinks.values()]
         if self.latest_state and not any(sink.current_size for sink in sinks):
             self.on_state_ready(self.latest_state)
@@ -241,7 +242,7 @@ class TargetRestApi(TargetHooks, FreezesImportsMixin, StrictConfigMixin, Gracefu
         """As the SDK's, then wait for the batches in flight: a full drain (end of input, a
         stop signal, the SDK's record-age limit) ends with every batch delivered, and the
         first failure raised before ``drain_all`` writes STATE."""
-        self.sdk_drain_all(sink_list, parallelism)
+        super().on_drain_all(sink_list, parallelism)
         self.deliveries.wait()
 
     def process_endofpipe(self) -> None:

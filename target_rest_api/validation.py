@@ -18,7 +18,7 @@ from typing import Any
 import fastjsonschema
 from singer_sdk.exceptions import InvalidJSONSchema, InvalidRecord, MissingKeyPropertiesError
 
-from target_rest_api.sdk_seam import (
+from rest_api_core.sdk_seam import (
     date_fromisoformat,
     datetime_fromisoformat,
     get_datelike_property_type,
