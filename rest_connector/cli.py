@@ -1,4 +1,5 @@
-"""``rest-connector``: validate, translate and run pipeline files; serve the sandbox; the demo."""
+"""``rest-connector``: write, validate, translate and run pipeline files; serve the sandbox;
+the demo."""
 
 from __future__ import annotations
 
@@ -32,10 +33,13 @@ def _variable(text: str) -> tuple[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from rest_connector.init.command import add_init_arguments
     from rest_connector.sandbox import DEFAULT_CUSTOMERS, DEFAULT_PORT, DEFAULT_TOKEN
 
     parser = argparse.ArgumentParser(prog="rest-connector", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    init_help = "write a first pipeline from an OpenAPI document or a sample URL"
+    add_init_arguments(commands.add_parser("init", help=init_help, description=init_help))
 
     def pipeline_command(name: str, help_text: str) -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text, description=help_text)
@@ -66,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", type=Path, default=Path("output"), metavar="DIR",
                       help="where the Delta table goes (default ./output)")
     return parser
+
+
+def _init(args: argparse.Namespace) -> int:
+    from rest_connector.init.command import run_init
+
+    return run_init(args)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -168,8 +178,8 @@ def _demo(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-COMMANDS = {"validate": _validate, "translate": _translate, "run": _run, "sandbox": _sandbox,
-            "demo": _demo}
+COMMANDS = {"init": _init, "validate": _validate, "translate": _translate, "run": _run,
+            "sandbox": _sandbox, "demo": _demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
