@@ -33,6 +33,10 @@ def env_prefix(title: str) -> str:
     return prefix if not prefix[0].isdigit() else f"API_{prefix}"
 
 
+_PREFERRED = ("bearer", "oauth2", "api_key", "basic")
+"""When an operation takes any of several schemes: the one with the fewest settings first."""
+
+
 def placeholder(name: str) -> str:
     """A template reading the environment variable ``name``."""
     return "{{ env." + name + " }}"
@@ -121,4 +125,5 @@ def guess_auth(spec: Spec, wanted: list[str] | None, prefix: str) -> AuthGuess:
     usable = [n for n in names if n in schemes]
     if not usable:
         return AuthGuess(None, evidence="the spec declares no security for this operation")
-    return _from_scheme(spec, usable[0], schemes[usable[0]], prefix)
+    guesses = [_from_scheme(spec, name, schemes[name], prefix) for name in usable]
+    return min(guesses, key=lambda g: (g.todo is not None, _PREFERRED.index(g.block["type"])))

@@ -90,12 +90,15 @@ def _url(endpoint: Endpoint, base: str) -> str:
     return base + path
 
 
-def _auth(draft: Draft, where: Path, guess: AuthGuess) -> dict[str, Any] | None:
+def _auth(draft: Draft, guess: AuthGuess) -> dict[str, Any] | None:
+    """The block; what was guessed is said once per scheme, above the inputs."""
     if guess.block is None:
         return None
-    draft.note((*where, "auth"), guess.evidence)
-    if guess.todo:
-        draft.note((*where, "auth"), guess.todo, todo=True)
+    inputs = ("CONFIG", "inputs")
+    if guess.evidence not in draft.comments.get(inputs, ()):
+        draft.note(inputs, guess.evidence)
+        if guess.todo:
+            draft.note(inputs, guess.todo, todo=True)
     draft.needs(guess.env)
     return guess.block
 
@@ -125,7 +128,7 @@ def _input(spec: Spec, endpoint: Endpoint, base: str, prefix: str, draft: Draft)
     if endpoint.include_from_parent:
         block["include_from_parent"] = endpoint.include_from_parent
         draft.note((*where, "include_from_parent"), "needed by the child inputs' URLs")
-    auth = _auth(draft, where, guess_auth(spec, operation.security, prefix))
+    auth = _auth(draft, guess_auth(spec, operation.security, prefix))
     if auth is not None:
         block["auth"] = auth
     fields = answer_fields(operation.response_schema, endpoint.records.root_key)

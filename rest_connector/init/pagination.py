@@ -19,8 +19,9 @@ NEXT_LINK_FIELDS = ("next", "next_url", "nextUrl", "next_link", "nextLink", "nex
                     "@odata.nextLink", "odata.nextLink", "pagination.next", "meta.next",
                     "paging.next", "page.next", "pagination.next_url", "meta.pagination.next",
                     "pagination.links.next", "meta.next_url")
-NEXT_CURSOR_FIELDS = ("next_cursor", "nextCursor", "next_page_token", "nextPageToken",
-                      "next_token", "nextToken", "cursor", "next_page", "nextPage",
+NEXT_CURSOR_FIELDS = ("next_cursor", "nextCursor", "next_marker", "nextMarker",
+                      "next_page_token", "nextPageToken", "next_token", "nextToken", "cursor",
+                      "next_page", "nextPage",
                       "paging.next.after", "paging.cursors.after", "meta.next_cursor",
                       "response_metadata.next_cursor", "pagination.next_cursor",
                       "meta.pagination.next_cursor", "pagination.cursor", "page_info.end_cursor",
@@ -28,7 +29,7 @@ NEXT_CURSOR_FIELDS = ("next_cursor", "nextCursor", "next_page_token", "nextPageT
                       "scroll_id", "next")
 CURSOR_PARAMS = ("cursor", "page_token", "pagetoken", "next_token", "nexttoken", "after",
                  "continuation", "continuationtoken", "page[cursor]", "page[after]",
-                 "starting_after", "startingafter", "scroll_id")
+                 "starting_after", "startingafter", "scroll_id", "marker")
 MORE_FIELDS = ("has_more", "hasMore", "more", "has_next", "hasNext", "has_next_page",
                "hasNextPage", "page_info.has_next_page", "pageInfo.hasNextPage", "meta.has_more")
 TOTAL_FIELDS = ("total", "total_count", "totalCount", "count", "total_results", "totalResults",
