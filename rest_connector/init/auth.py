@@ -42,6 +42,11 @@ def placeholder(name: str) -> str:
     return "{{ env." + name + " }}"
 
 
+def env_with_default(name: str, default: str) -> str:
+    """A template reading ``name``, or ``default`` when it is unset."""
+    return "{{ env." + name + " | default('" + default.replace("'", "%27") + "') }}"
+
+
 def _schemes(spec: Spec) -> dict[str, Node]:
     if spec.swagger:
         holder = spec.root.get("securityDefinitions")

@@ -158,7 +158,8 @@ def _link_to_parent(endpoint: Endpoint, chosen: list[Endpoint]) -> str | None:
     return None
 
 
-def _stream_name(path: str, taken: set[str]) -> str:
+def stream_name(path: str, taken: set[str]) -> str:
+    """A unique input name from the path's last fixed segments (`/v1/customers` → customers)."""
     words = [re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
              for s in _static_segments(path)]
     words = [w for w in words if w and not re.fullmatch(r"v\d+(_\d+)?|api|rest", w)] or ["records"]
@@ -201,7 +202,7 @@ def select_endpoints(operations: Iterable[Operation], paths: Sequence[str] = (),
             if reason is not None:
                 skipped.append(Skipped(endpoint.operation.path, NO_PARENT, reason))
                 continue
-        endpoint.name = _stream_name(endpoint.operation.path, taken)
+        endpoint.name = stream_name(endpoint.operation.path, taken)
         taken.add(endpoint.name)
         linked.append(endpoint)
     return Selection(linked, skipped, filtered_out)

@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rest_api_core.errors import ConnectorError
-from rest_connector.init.auth import AuthGuess, env_prefix, guess_auth, placeholder
+from rest_connector.init.auth import (
+    AuthGuess,
+    env_prefix,
+    env_with_default,
+    guess_auth,
+    placeholder,
+)
 from rest_connector.init.endpoints import Endpoint, Selection, Skipped, select_endpoints
 from rest_connector.init.operations import get_operations
 from rest_connector.init.pagination import answer_fields, guess_pagination
@@ -79,7 +85,7 @@ def _base_url(spec: Spec, override: str | None, prefix: str, draft: Draft) -> st
     draft.needs([name])
     base = override or spec_base_url(spec)
     if base and "://" in base:
-        return "{{ env." + name + " | default('" + base.replace("'", "%27") + "') }}"
+        return env_with_default(name, base)
     return placeholder(name)
 
 
@@ -179,6 +185,16 @@ def build_pipeline(spec: Spec, selection: Selection, base_url: str | None = None
     return draft
 
 
+def output_block(draft: Draft, delta_path: str) -> dict[str, Any]:
+    """The whole pipeline document: the draft's inputs, each written to its Delta table."""
+    draft.note(("CONFIG", "outputs", "lake"), "each input to its own Delta table ({stream} is "
+                                              "the input's name), replaced on each run")
+    return {"MODEL": "etl", "VERSION": "1.0.0",
+            "CONFIG": {"inputs": draft.inputs,
+                       "outputs": {"lake": {"format": "delta", "path": delta_path,
+                                            "mode": "overwrite"}}}}
+
+
 class NoListEndpoints(ConnectorError):
     """Nothing in the spec (or the selection) lists records."""
 
@@ -206,12 +222,7 @@ def init_from_openapi(source: str, *, paths: Sequence[str] = (), tags: Sequence[
     if not selection.endpoints:
         raise NoListEndpoints(selection)
     draft = build_pipeline(spec, selection, base_url)
-    document = {"MODEL": "etl", "VERSION": "1.0.0",
-                "CONFIG": {"inputs": draft.inputs,
-                           "outputs": {"lake": {"format": "delta", "path": delta_path,
-                                                "mode": "overwrite"}}}}
-    draft.note(("CONFIG", "outputs", "lake"), "each input to its own Delta table ({stream} is "
-                                              "the input's name), replaced on each run")
+    document = output_block(draft, delta_path)
     text = write_yaml(document, draft.comments, _header(spec, draft.env))
     return InitResult(text, [e.name for e in selection.endpoints], selection.skipped,
                       selection.filtered_out, draft.env, draft.todos)
