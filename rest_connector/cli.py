@@ -34,6 +34,7 @@ def _variable(text: str) -> tuple[str, str]:
 
 def _parser() -> argparse.ArgumentParser:
     from rest_connector.init.command import add_init_arguments
+    from rest_connector.progress import LOG_LEVELS
     from rest_connector.sandbox import DEFAULT_CUSTOMERS, DEFAULT_PORT, DEFAULT_TOKEN
 
     parser = argparse.ArgumentParser(prog="rest-connector", description=__doc__)
@@ -56,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--state", type=Path, metavar="FILE",
                      help="state file (default: <pipeline>.state.json next to the pipeline)")
     run.add_argument("--verbose", action="store_true", help="also show the plugins' METRIC logs")
+    run.add_argument("--log-level", choices=LOG_LEVELS, default="info",
+                     help="the plugins' log level (default info; debug adds per-parent lines, "
+                          "start-up lines and the traceback of a failure)")
     run.add_argument("--engine", choices=("singer", "spark"), default="singer",
                      help="singer: tap and targets joined by pipes (default); spark: the "
                           "rest_api data source on Spark (needs the 'spark' extra)")
@@ -108,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.engine == "spark":
         return _run_on_spark(pipeline, args.master)
     freeze_imported_objects()  # from here this process mostly waits for the plugins
-    report = run_pipeline(pipeline, args.state, verbose=args.verbose)
+    report = run_pipeline(pipeline, args.state, verbose=args.verbose, log_level=args.log_level)
     print(summary(report))
     return report.exit_code
 

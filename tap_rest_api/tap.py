@@ -8,17 +8,19 @@ import sys
 from types import FrameType
 from typing import Any
 
+import click
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 
 from rest_api_core.config import StrictConfigMixin
-from rest_api_core.errors import ConfigError
+from rest_api_core.errors import ConfigError, ConnectorError
 from rest_api_core.in_flight import InFlightCap
 from rest_api_core.oauth2 import TokenSources
 from rest_api_core.ratelimit import HostLimiters
 from rest_api_core.redact import install_log_redaction
 from rest_api_core.startup import FreezesImportsMixin
 from tap_rest_api.interrupt import StopGate, StopRequested
+from tap_rest_api.log_filter import install_quiet_repeats, log_failure
 from tap_rest_api.output import BufferedMsgSpecWriter
 from tap_rest_api.parents import link_problems
 from tap_rest_api.settings import CONFIG_SCHEMA, StreamSettings, check_unique_names
@@ -42,6 +44,22 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, Tap):
         self.oauth2_tokens = TokenSources(self.rate_limiters)  # one per distinct OAuth2 block
         self._in_flight: InFlightCap | None = None
         super().__init__(*args, **kwargs)
+
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        """Run the CLI with per-parent SDK lines at DEBUG; an ordinary failure ends it with
+        one line and exit 1 (its traceback at DEBUG), anything else is reported as a bug."""
+        install_quiet_repeats()
+        try:
+            super().invoke(*args, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except ConnectorError as error:
+            log_failure(cls.logger, error)
+            sys.exit(1)
+        except Exception as error:
+            log_failure(cls.logger, error)
+            raise
 
     @property
     def in_flight(self) -> InFlightCap:
