@@ -108,6 +108,10 @@ def run_init(args: argparse.Namespace) -> int:
     if args.url:
         from rest_connector.init.sample import init_from_url
 
+        for option, value in (("--paths", args.paths), ("--tags", args.tags),
+                              ("--base-url", args.base_url)):
+            if value:
+                raise ConnectorError(f"{option}: only with --openapi")
         result = init_from_url(args.url, args.header, delta_path=args.delta_path)
     else:
         if args.header:

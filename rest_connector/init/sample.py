@@ -41,12 +41,11 @@ class Sample:
     headers: dict[str, str]
     session: ConnectorSession
 
-    def get(self, extra: dict[str, str] | None = None,
-            url: str | None = None) -> tuple[requests.Response, Any]:
-        """GET the URL (or ``url``) with ``extra`` parameters; the decoded JSON answer."""
+    def get(self, extra: dict[str, str] | None = None) -> tuple[requests.Response, Any]:
+        """GET the URL with its parameters and ``extra``: the answer and its decoded JSON."""
         try:
-            response = self.session.get(url or self.url, headers=self.headers,
-                                        params=None if url else {**self.params, **(extra or {})},
+            response = self.session.get(self.url, headers=self.headers,
+                                        params={**self.params, **(extra or {})},
                                         timeout=SAMPLE_TIMEOUT)
         except requests.RequestException as error:
             raise ConnectorError(f"GET {SECRETS.redact(urlsplit(self.url).path)}: "
@@ -116,10 +115,9 @@ def _ids(records: list[dict]) -> list:
     return [r.get("id", r) for r in records]
 
 
-def _confirm(sample: Sample, first: list[dict], root_key: str | None,
-             extra: dict[str, str] | None = None, url: str | None = None) -> bool:
-    """Whether the second page (asked with ``extra`` or at ``url``) holds other records."""
-    _, body = sample.get(extra, url)
+def _confirm(sample: Sample, first: list[dict], extra: dict[str, str]) -> bool:
+    """Whether the second page (asked with ``extra``) holds other records."""
+    _, body = sample.get(extra)
     found = find_root_key(body)
     return found is not None and bool(found[1]) and _ids(found[1]) != _ids(first)
 
@@ -139,21 +137,21 @@ def _pagination(sample: Sample, response: requests.Response, body: Any, root_key
         if signs.more_field:
             block["stop_field"] = signs.more_field
         value = str(dig(body, signs.cursor_field))
-        if _confirm(sample, records, root_key, {signs.cursor_param: value}):
+        if _confirm(sample, records, {signs.cursor_param: value}):
             return block, (f"'{signs.cursor_field}' in the answer, sent back as "
                            f"{signs.cursor_param}, gave the next records"), None
         return None, "", (f"'{signs.cursor_field}' looks like a cursor, but sent back as "
                           f"{signs.cursor_param} it gave the same records: set cursor_param")
     if signs.more_field and dig(body, signs.more_field) and records and "id" in records[-1]:
         last = str(records[-1]["id"])
-        if _confirm(sample, records, root_key, {"starting_after": last}):
+        if _confirm(sample, records, {"starting_after": last}):
             return ({"type": "cursor", "cursor_from": "last_record", "cursor_field": "id",
                      "cursor_param": "starting_after", "stop_field": signs.more_field},
                     f"'{signs.more_field}' is true, and starting_after=<last id> gave the "
                     f"next records", None)
     if signs.total_field and signs.total and signs.total > len(records):
         size = str(len(records))
-        if _confirm(sample, records, root_key, {"offset": size, "limit": size}):
+        if _confirm(sample, records, {"offset": size, "limit": size}):
             return ({"type": "offset", "page_size": len(records),
                      "total_field": signs.total_field},
                     f"'{signs.total_field}' ({signs.total}) is more than the {size} records, "
