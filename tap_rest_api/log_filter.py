@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
+from collections import Counter
 from types import TracebackType
 
 from rest_api_core.errors import ConnectorError, HTTPStatusError
@@ -24,8 +25,11 @@ ALWAYS_DEBUG = ("An unhandled error occurred while syncing",)
 failure line says which stream failed). Start-up lines stay: tests and tools wait for them;
 ``rest-connector run`` hides them."""
 ONCE_PER_LOGGER = ("Beginning sync of", "Starting incremental sync of",
-                   "Stream is assumed to be unsorted", "Pagination stopped after")
-"""Message templates singer-sdk repeats for every parent record of a child stream."""
+                   "Stream is assumed to be unsorted", "Pagination stopped after",
+                   "Stream '%s': stopped at pagination.max_pages",
+                   "Stream '%s': pagination.total_field", "Stream '%s', page %d: response.root_key")
+"""Message templates singer-sdk and the tap repeat for every parent record of a child stream
+(and every page): the first is shown, a repeated warning is counted."""
 EMPTY_ON_STATUSES = (404, 410)
 BUG_REPORT = ("this is a bug in tap-rest-api, not in your settings: please report it to the "
               "rest-api-connector maintainers with the traceback below")
@@ -39,6 +43,8 @@ class QuietRepeats(logging.Filter):
         super().__init__()
         self._lock = threading.Lock()
         self._seen: set[tuple[str, str]] = set()
+        self._repeats: Counter[tuple[str, str]] = Counter()
+        self._first_warning: dict[tuple[str, str], str] = {}
 
     def _demoted(self, record: logging.LogRecord) -> bool:
         template = str(record.msg)
@@ -49,25 +55,46 @@ class QuietRepeats(logging.Filter):
             return False
         key = (record.name, prefix)
         with self._lock:
-            if key in self._seen:
-                return True
-            self._seen.add(key)
-        return False
+            if key not in self._seen:
+                self._seen.add(key)
+                if record.levelno >= logging.WARNING:
+                    self._first_warning[key] = record.getMessage()
+                return False
+            if key in self._first_warning:
+                self._repeats[key] += 1
+        return True
+
+    def log_repeats(self) -> None:
+        """One line per warning shown once but repeated, with how many more times it came
+        (nothing at DEBUG, where each was shown)."""
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            return
+        with self._lock:
+            repeated = [(key, self._first_warning[key], n) for key, n in self._repeats.items()]
+        for (name, _), message, count in repeated:
+            logging.getLogger(name).warning("%s (and %d more times like it, per parent record "
+                                            "or page: --log-level debug shows each)",
+                                            message, count)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Keep the record, or demote it to DEBUG and keep it only when DEBUG is shown."""
-        if record.levelno <= logging.DEBUG or not self._demoted(record):
+        """Keep the record, or demote it to DEBUG and keep it only when DEBUG is shown
+        (decided once per record, however many handlers see it)."""
+        decided = getattr(record, "quiet_repeats_demoted", None)
+        if decided is None:
+            decided = record.levelno > logging.DEBUG and self._demoted(record)
+            record.quiet_repeats_demoted = decided
+        if not decided:
             return True
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return logging.getLogger().isEnabledFor(logging.DEBUG)
 
 
-def install_quiet_repeats() -> None:
+def install_quiet_repeats() -> QuietRepeats:
     """Put one ``QuietRepeats`` on every handler of the root logger (the SDK's console)."""
     quiet = QuietRepeats()
     for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, QuietRepeats) for f in handler.filters):
-            handler.addFilter(quiet)
+        handler.addFilter(quiet)
+    return quiet
 
 
 def _failing_stream(trace: TracebackType | None) -> object | None:

@@ -49,17 +49,19 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, Tap):
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the CLI with per-parent SDK lines at DEBUG; an ordinary failure ends it with
         one line and exit 1 (its traceback at DEBUG), anything else is reported as a bug."""
-        install_quiet_repeats()
+        quiet = install_quiet_repeats()
         try:
             super().invoke(*args, **kwargs)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except ConnectorError as error:
+            quiet.log_repeats()
             log_failure(cls.logger, error)
             sys.exit(1)
         except Exception as error:
             log_failure(cls.logger, error)
             raise
+        quiet.log_repeats()
 
     @property
     def in_flight(self) -> InFlightCap:

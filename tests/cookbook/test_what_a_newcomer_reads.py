@@ -141,3 +141,34 @@ def test_on_a_terminal_progress_is_redrawn_in_place(tmp_path, httpserver):
     assert result.returncode == 0
     assert "\r\x1b[K  items: " in shown
     assert "progress:" not in shown
+
+
+def test_a_warning_per_parent_is_shown_once_with_a_count(tmp_path, httpserver):
+    httpserver.expect_request("/parents").respond_with_json([{"id": n} for n in range(1, 5)])
+    for n in range(1, 5):
+        httpserver.expect_request(f"/parents/{n}/children").respond_with_json({"other": []})
+    path = tmp_path / "children.yml"
+    path.write_text(f"""
+CONFIG:
+  inputs:
+    parents:
+      format: rest_api
+      url: "{httpserver.url_for('/parents')}"
+    children:
+      format: rest_api
+      parent: parents
+      url: "{httpserver.url_for('/parents')}/{{parent.id}}/children"
+      response: {{root_key: data}}
+  outputs:
+    lake: {{format: delta, path: "{tmp_path}/lake/{{stream}}"}}
+""")
+    debug = _run([str(path), "--log-level", "debug"], {})
+    every = [line for line in debug.stderr.splitlines() if "root_key 'data'" in line]
+    assert len(every) >= 4  # once per parent (and once more if inference read a page)
+    result = _run([str(path)], {})
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "root_key 'data'" in line]
+    assert len(warnings) == 2, warnings  # the first, then the count at the end
+    assert f"(and {len(every) - 1} more times like it, per parent record or page" in warnings[1]
+    assert sum("Beginning sync of 'children'" in line
+               for line in result.stderr.splitlines()) == 1
