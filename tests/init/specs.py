@@ -150,7 +150,10 @@ def crm_swagger2() -> dict[str, Any]:
         "info": {"title": "Contoso CRM", "version": "2"},
         "host": "crm.example.com", "basePath": "/api/v2", "schemes": ["https"],
         "securityDefinitions": {"key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
-                                "basic": {"type": "basic"}},
+                                "basic": {"type": "basic"},
+                                "partner": {"type": "oauth2", "flow": "application",
+                                            "tokenUrl": "https://crm.example.com/oauth/token",
+                                            "scopes": {"deals:read": "read deals"}}},
         "security": [{"key": []}],
         "paths": {
             "/contacts": op({"type": "object", "properties": {
@@ -163,6 +166,9 @@ def crm_swagger2() -> dict[str, Any]:
                     "next_url": {"type": "string"}}},
                 {"name": "contactId", "in": "path", "required": True, "type": "string"}),
             "/users": {"get": {"security": [{"basic": []}], "responses": {"200": {
+                "description": "ok", "schema": {"type": "array",
+                                                "items": {"$ref": "#/definitions/Note"}}}}}},
+            "/deals": {"get": {"security": [{"partner": ["deals:read"]}], "responses": {"200": {
                 "description": "ok", "schema": {"type": "array",
                                                 "items": {"$ref": "#/definitions/Note"}}}}}},
         },

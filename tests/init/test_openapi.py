@@ -83,9 +83,13 @@ def test_without_the_token_validate_names_the_variable(tmp_path, init):
 
 @pytest.mark.parametrize("selection", [["--paths", "/customers*"], ["--tags", "billing"]])
 def test_paths_and_tags_select(tmp_path, init, selection):
-    result, output = init("--openapi", write_billing(tmp_path), *selection)
+    result, output = init("--openapi", write_billing(tmp_path), *selection,
+                          "--base-url", "https://sandbox.example.com/v1")
     assert result.returncode == 0, result.stderr
-    assert list(inputs_of(output)) == ["customers", "invoices"]
+    inputs = inputs_of(output)
+    assert list(inputs) == ["customers", "invoices"]
+    assert inputs["customers"]["url"] == ("{{ env.ACME_BILLING_BASE_URL | "
+                                          "default('https://sandbox.example.com/v1') }}/customers")
     assert "GET operations left out by --paths/--tags" in result.stdout
 
 
@@ -123,7 +127,12 @@ def test_swagger2_api_key_offset_with_total_and_next_url(tmp_path, init):
     assert inputs["users"]["auth"] == {"type": "basic",
                                        "username": "{{ env.CONTOSO_CRM_USERNAME }}",
                                        "password": "{{ env.CONTOSO_CRM_PASSWORD }}"}
-    env = {"CONTOSO_CRM_API_KEY": "k", "CONTOSO_CRM_USERNAME": "u", "CONTOSO_CRM_PASSWORD": "p"}
+    assert inputs["deals"]["auth"] == {
+        "type": "oauth2", "token_url": "https://crm.example.com/oauth/token",
+        "client_id": "{{ env.CONTOSO_CRM_CLIENT_ID }}",
+        "client_secret": "{{ env.CONTOSO_CRM_CLIENT_SECRET }}", "scopes": ["deals:read"]}
+    env = {"CONTOSO_CRM_API_KEY": "k", "CONTOSO_CRM_USERNAME": "u", "CONTOSO_CRM_PASSWORD": "p",
+           "CONTOSO_CRM_CLIENT_ID": "c", "CONTOSO_CRM_CLIENT_SECRET": "s"}
     assert connector("validate", output, env=env).returncode == 0
 
 
