@@ -7,14 +7,13 @@ import os
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rest_api_core.errors import ConnectorError
-from rest_connector.init.openapi import (
-    DEFAULT_DELTA_PATH,
-    InitResult,
-    NoListEndpoints,
-    init_from_openapi,
-)
+from rest_connector.init import DEFAULT_DELTA_PATH
+
+if TYPE_CHECKING:
+    from rest_connector.init.openapi import InitResult
 
 _SKIPPED_SHOWN = 30
 CHECKED_INPUTS = 200
@@ -114,6 +113,8 @@ def run_init(args: argparse.Namespace) -> int:
                 raise ConnectorError(f"{option}: only with --openapi")
         result = init_from_url(args.url, args.header, delta_path=args.delta_path)
     else:
+        from rest_connector.init.openapi import NoListEndpoints, init_from_openapi
+
         if args.header:
             raise ConnectorError("--header: only with --url")
         try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rest_api_core.errors import ConnectorError
+from rest_connector.init import DEFAULT_DELTA_PATH
 from rest_connector.init.auth import (
     AuthGuess,
     env_prefix,
@@ -20,8 +21,6 @@ from rest_connector.init.pagination import answer_fields, guess_pagination
 from rest_connector.init.schema import declared_fields
 from rest_connector.init.spec import Spec, load_spec, relative_to_spec
 from rest_connector.init.yaml_writer import Path, write_yaml
-
-DEFAULT_DELTA_PATH = "./lake/{stream}"
 
 
 @dataclass
