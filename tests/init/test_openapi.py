@@ -185,3 +185,18 @@ def test_a_document_that_is_no_spec_is_one_clear_line(tmp_path, init, content, m
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_spec_url_that_fails_or_a_missing_ref_file_is_one_clear_line(tmp_path, init,
+                                                                       httpserver):
+    httpserver.expect_request("/openapi.json").respond_with_json({"message": "gone"},
+                                                                  status=404)
+    result, _ = init("--openapi", httpserver.url_for("/openapi.json"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{httpserver.url_for('/openapi.json')}: HTTP 404"
+    spec = write_billing(tmp_path)
+    (tmp_path / "schemas" / "invoice.yaml").unlink()
+    result, _ = init("--openapi", spec)
+    assert result.returncode == 1
+    assert "$ref 'schemas/invoice.yaml#/Invoice' cannot be resolved" in result.stderr
+    assert "Traceback" not in result.stderr
