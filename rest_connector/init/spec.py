@@ -72,6 +72,16 @@ def _document_uri(source: str) -> str:
     return source if _is_url(source) else Path(source).resolve().as_uri()
 
 
+def _why(error: BaseException) -> str:
+    """What the spec error behind an unresolvable ``$ref`` says (a file that cannot be read),
+    else that the pointer leads nowhere."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+        if isinstance(error, SpecError):
+            return str(error)
+    return "no such place in the document"
+
+
 @dataclass(frozen=True)
 class Node:
     """A value of the spec with the resolver that knows the file it came from (a ``$ref``
@@ -90,7 +100,7 @@ class Node:
             try:
                 resolved = node.resolver.lookup(ref)
             except Unresolvable as error:
-                raise SpecError(f"$ref {ref!r} cannot be resolved ({error})") from None
+                raise SpecError(f"$ref {ref!r} cannot be resolved: {_why(error)}") from None
             node = Node(resolved.contents, resolved.resolver)
         raise SpecError(f"$ref chain longer than {_MAX_REF_HOPS} hops at {self.value['$ref']!r}")
 

@@ -198,5 +198,6 @@ def test_a_spec_url_that_fails_or_a_missing_ref_file_is_one_clear_line(tmp_path,
     (tmp_path / "schemas" / "invoice.yaml").unlink()
     result, _ = init("--openapi", spec)
     assert result.returncode == 1
-    assert "$ref 'schemas/invoice.yaml#/Invoice' cannot be resolved" in result.stderr
+    assert ("$ref 'schemas/invoice.yaml#/Invoice' cannot be resolved: "
+            f"{tmp_path / 'schemas' / 'invoice.yaml'}: cannot read") in result.stderr
     assert "Traceback" not in result.stderr
