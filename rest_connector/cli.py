@@ -57,9 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--state", type=Path, metavar="FILE",
                      help="state file (default: <pipeline>.state.json next to the pipeline)")
     run.add_argument("--verbose", action="store_true", help="also show the plugins' METRIC logs")
-    run.add_argument("--log-level", choices=LOG_LEVELS, default="info",
-                     help="the plugins' log level (default info; debug adds per-parent lines, "
-                          "start-up lines and the traceback of a failure)")
+    run.add_argument("--log-level", choices=LOG_LEVELS,
+                     help="the plugins' log level (default: $LOGLEVEL, else info; debug adds "
+                          "per-parent lines, start-up lines and the traceback of a failure)")
     run.add_argument("--engine", choices=("singer", "spark"), default="singer",
                      help="singer: tap and targets joined by pipes (default); spark: the "
                           "rest_api data source on Spark (needs the 'spark' extra)")

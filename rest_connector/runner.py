@@ -139,12 +139,12 @@ class _Child:
     """One plugin process in its own process group (the runner forwards signals itself)."""
 
     def __init__(self, label: str, argv: list[str], stdin: int | None,
-                 log_level: str = "info") -> None:
+                 log_level: str | None = None) -> None:
         self.label = label
+        level = {"LOGLEVEL": log_level.upper()} if log_level else {}
         self.process = subprocess.Popen(
             argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            process_group=0, env={**os.environ, "PYTHONUNBUFFERED": "1",
-                                  "LOGLEVEL": log_level.upper()},
+            process_group=0, env={**os.environ, "PYTHONUNBUFFERED": "1", **level},
         )
         self.last_state: Any = None
         self.open = stdin is not None
@@ -165,10 +165,11 @@ class PipelineRun:
     """One execution of a translated pipeline."""
 
     def __init__(self, pipeline: Pipeline, state_path: Path, output: IO[str],
-                 progress: bool, verbose: bool, log_level: str = "info") -> None:
+                 progress: bool, verbose: bool, log_level: str | None = None) -> None:
         self.pipeline = pipeline
         self.verbose = verbose
         self.log_level = log_level
+        self.shown_level = (log_level or os.environ.get("LOGLEVEL") or "info").lower()
         self.state_path = state_path
         self.out = _Output(output, progress)
         self.report = RunReport(state_path=state_path)
@@ -181,7 +182,7 @@ class PipelineRun:
             page = page_of(raw) if count_pages else None
             if page is not None:
                 self.report.pages_by_stream[page] += 1
-            if (b"METRIC: " in raw and not self.verbose) or is_chatter(raw, self.log_level):
+            if (b"METRIC: " in raw and not self.verbose) or is_chatter(raw, self.shown_level):
                 continue
             self.out.line(f"[{child.label}] {raw.decode(errors='replace')}")
 
@@ -359,11 +360,12 @@ def state_path_for(pipeline_path: Path) -> Path:
 
 def run_pipeline(pipeline: Pipeline, state_path: Path | None = None,
                  output: IO[str] | None = None, progress: bool | None = None,
-                 verbose: bool = False, log_level: str = "info") -> RunReport:
+                 verbose: bool = False, log_level: str | None = None) -> RunReport:
     """Run ``pipeline``; logs and progress go to ``output`` (stderr by default).
 
     The plugins' METRIC log lines are shown only when ``verbose``; ``log_level`` is the
-    plugins' (``debug`` also shows their tracebacks and start-up lines).
+    plugins' (``debug`` also shows their tracebacks and start-up lines; None: the
+    environment's ``LOGLEVEL``, else info).
     """
     stream = output or sys.stderr
     show_progress = stream.isatty() if progress is None else progress
