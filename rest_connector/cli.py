@@ -192,7 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command != "sandbox":
-            require_extra("pipeline", ("jinja2",), f"rest-connector {args.command}")
+            needed = ("jinja2", "referencing") if args.command == "init" else ("jinja2",)
+            require_extra("pipeline", needed, f"rest-connector {args.command}")
         if args.command == "demo":
             require_extra("delta", ("deltalake", "pyarrow"), "rest-connector demo")
         return COMMANDS[args.command](args)
