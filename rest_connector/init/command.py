@@ -13,7 +13,7 @@ from rest_api_core.errors import ConnectorError
 from rest_connector.init import DEFAULT_DELTA_PATH
 
 if TYPE_CHECKING:
-    from rest_connector.init.openapi import InitResult
+    from rest_connector.init.draft import InitResult
 
 _SKIPPED_SHOWN = 30
 CHECKED_INPUTS = 200

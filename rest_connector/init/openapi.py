@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from rest_api_core.errors import ConnectorError
@@ -15,43 +14,13 @@ from rest_connector.init.auth import (
     guess_auth,
     placeholder,
 )
-from rest_connector.init.endpoints import Endpoint, Selection, Skipped, select_endpoints
+from rest_connector.init.draft import Draft, InitResult, output_block
+from rest_connector.init.endpoints import Endpoint, Selection, select_endpoints
 from rest_connector.init.operations import get_operations
 from rest_connector.init.pagination import answer_fields, guess_pagination
 from rest_connector.init.schema import declared_fields
 from rest_connector.init.spec import Spec, load_spec, relative_to_spec
 from rest_connector.init.yaml_writer import Path, write_yaml
-
-
-@dataclass
-class Draft:
-    """A pipeline being written: its document, comments, env variables and TODOs."""
-
-    inputs: dict[str, Any] = field(default_factory=dict)
-    comments: dict[Path, list[str]] = field(default_factory=dict)
-    env: list[str] = field(default_factory=list)
-    todos: int = 0
-
-    def note(self, path: Path, text: str, *, todo: bool = False) -> None:
-        """A comment above ``path``; a TODO is counted."""
-        self.comments.setdefault(path, []).append(f"TODO: {text}" if todo else text)
-        self.todos += todo
-
-    def needs(self, names: Sequence[str]) -> None:
-        """Environment variables the file reads."""
-        self.env.extend(n for n in names if n not in self.env)
-
-
-@dataclass(frozen=True)
-class InitResult:
-    """The YAML text and what to tell the user."""
-
-    text: str
-    taken: list[str]
-    skipped: list[Skipped]
-    filtered_out: int
-    env: list[str]
-    todos: int
 
 
 def _server_variables(url: str, server: Any) -> str:
@@ -182,16 +151,6 @@ def build_pipeline(spec: Spec, selection: Selection, base_url: str | None = None
     for endpoint in selection.endpoints:
         _input(spec, endpoint, base, prefix, draft)
     return draft
-
-
-def output_block(draft: Draft, delta_path: str) -> dict[str, Any]:
-    """The whole pipeline document: the draft's inputs, each written to its Delta table."""
-    draft.note(("CONFIG", "outputs", "lake"), "each input to its own Delta table ({stream} is "
-                                              "the input's name), replaced on each run")
-    return {"MODEL": "etl", "VERSION": "1.0.0",
-            "CONFIG": {"inputs": draft.inputs,
-                       "outputs": {"lake": {"format": "delta", "path": delta_path,
-                                            "mode": "overwrite"}}}}
 
 
 class NoListEndpoints(ConnectorError):

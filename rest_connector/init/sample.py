@@ -22,8 +22,8 @@ from rest_api_core.errors import ConnectorError
 from rest_api_core.http import ConnectorSession, body_excerpt, describe
 from rest_api_core.redact import SECRETS
 from rest_connector.init.auth import env_prefix, env_with_default, placeholder
+from rest_connector.init.draft import Draft, InitResult, output_block
 from rest_connector.init.endpoints import stream_name
-from rest_connector.init.openapi import Draft, InitResult, output_block
 from rest_connector.init.sample_guess import find_root_key, infer_fields, paging_signs
 from rest_connector.init.yaml_writer import write_yaml
 
