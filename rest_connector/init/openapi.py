@@ -16,6 +16,7 @@ from rest_connector.init.auth import (
 )
 from rest_connector.init.draft import Draft, InitResult, output_block
 from rest_connector.init.endpoints import Endpoint, Selection, select_endpoints
+from rest_connector.init.incremental import incremental_hint
 from rest_connector.init.operations import get_operations
 from rest_connector.init.pagination import answer_fields, guess_pagination
 from rest_connector.init.schema import declared_fields
@@ -127,6 +128,9 @@ def _input(spec: Spec, endpoint: Endpoint, base: str, prefix: str, draft: Draft)
 
 def _schema(block: dict[str, Any], endpoint: Endpoint, where: Path, draft: Draft) -> None:
     fields = declared_fields(endpoint.records.record)
+    hint = incremental_hint(endpoint.operation, {f["name"]: f["type"] for f in fields})
+    if hint:
+        draft.note(where, hint, todo=True)
     names = {f["name"] for f in fields}
     if "id" in names:
         block["primary_keys"] = ["id"]

@@ -47,6 +47,7 @@ def billing_openapi30() -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "paths": {
             "/customers": get(customers, query("starting_after", {"type": "string"}),
+                              query("created[gte]"),
                               query("limit", {"type": "integer", "maximum": 100}),
                               operationId="listCustomers", tags=["billing"]),
             "/customers/{customer_id}": get({"$ref": "#/components/schemas/Customer"},

@@ -58,6 +58,8 @@ def test_billing_openapi30_every_pagination_style(tmp_path, init, as_yaml):
     assert "pagination" not in inputs["disputes"]
     text = output.read_text()
     assert "# TODO: pagination undecided: saw limit" in text
+    assert ("    # TODO: incremental possible: query parameter created[gte] and the records' "
+            "'created'") in text
     assert "# guessed: query parameter starting_after and 'has_more' in the answer" in text
     assert "# requested once per customers record: {customer_id} ← {parent.id}" in text
     assert '    lake:\n      format: delta\n      path: "./lake/{stream}"\n' in text
