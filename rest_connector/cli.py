@@ -1,4 +1,5 @@
-"""``rest-connector``: validate, translate and run pipeline files; serve the sandbox; the demo."""
+"""``rest-connector``: write, validate, translate and run pipeline files; serve the sandbox;
+the demo."""
 
 from __future__ import annotations
 
@@ -32,10 +33,14 @@ def _variable(text: str) -> tuple[str, str]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from rest_connector.init.command import add_init_arguments
+    from rest_connector.progress import LOG_LEVELS
     from rest_connector.sandbox import DEFAULT_CUSTOMERS, DEFAULT_PORT, DEFAULT_TOKEN
 
     parser = argparse.ArgumentParser(prog="rest-connector", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    init_help = "write a first pipeline from an OpenAPI document or a sample URL"
+    add_init_arguments(commands.add_parser("init", help=init_help, description=init_help))
 
     def pipeline_command(name: str, help_text: str) -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text, description=help_text)
@@ -52,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--state", type=Path, metavar="FILE",
                      help="state file (default: <pipeline>.state.json next to the pipeline)")
     run.add_argument("--verbose", action="store_true", help="also show the plugins' METRIC logs")
+    run.add_argument("--log-level", choices=LOG_LEVELS,
+                     help="the plugins' log level (default: $LOGLEVEL, else info; debug adds "
+                          "per-parent lines, start-up lines and the traceback of a failure)")
     run.add_argument("--engine", choices=("singer", "spark"), default="singer",
                      help="singer: tap and targets joined by pipes (default); spark: the "
                           "rest_api data source on Spark (needs the 'spark' extra)")
@@ -68,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", type=Path, default=Path("output"), metavar="DIR",
                       help="where the Delta table goes (default ./output)")
     return parser
+
+
+def _init(args: argparse.Namespace) -> int:
+    from rest_connector.init.command import run_init
+
+    return run_init(args)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -100,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.engine == "spark":
         return _run_on_spark(pipeline, args.master)
     freeze_imported_objects()  # from here this process mostly waits for the plugins
-    report = run_pipeline(pipeline, args.state, verbose=args.verbose)
+    report = run_pipeline(pipeline, args.state, verbose=args.verbose, log_level=args.log_level)
     print(summary(report))
     return report.exit_code
 
@@ -177,8 +191,8 @@ def _demo(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-COMMANDS = {"validate": _validate, "translate": _translate, "run": _run, "sandbox": _sandbox,
-            "demo": _demo, "maintain": _maintain}
+COMMANDS = {"init": _init, "validate": _validate, "translate": _translate, "run": _run,
+            "sandbox": _sandbox, "demo": _demo, "maintain": _maintain}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -187,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command != "sandbox":
-            require_extra("pipeline", ("jinja2",), f"rest-connector {args.command}")
+            needed = ("jinja2", "referencing") if args.command == "init" else ("jinja2",)
+            require_extra("pipeline", needed, f"rest-connector {args.command}")
         if args.command in ("demo", "maintain"):
             require_extra("delta", ("deltalake", "pyarrow"), f"rest-connector {args.command}")
         return COMMANDS[args.command](args)

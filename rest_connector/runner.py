@@ -28,8 +28,14 @@ from rest_api_core.local_files import local_path
 from rest_api_core.redact import SECRETS
 from rest_connector.pipeline.output import write_config, write_private_text
 from rest_connector.pipeline.translate import OUTPUT_FORMATS, Pipeline, PluginSettings
+from rest_connector.progress import (
+    LOG_INTERVAL,
+    TERMINAL_INTERVAL,
+    is_chatter,
+    page_of,
+    progress_text,
+)
 
-PROGRESS_INTERVAL = 0.5
 BATCH_FILE_ROWS = 20_000
 """Rows per Parquet file handed from the tap to delta outputs."""
 _RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
@@ -72,7 +78,7 @@ class RunReport:
     """What a run did, for the summary."""
 
     records: Counter[str] = field(default_factory=Counter)
-    pages: int = 0
+    pages_by_stream: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     processes: list[ProcessResult] = field(default_factory=list)
     state_path: Path | None = None
@@ -85,6 +91,11 @@ class RunReport:
         if self.interrupted_by:
             return 128 + self.interrupted_by
         return 0 if all(p.returncode == 0 for p in self.processes) else 1
+
+    @property
+    def pages(self) -> int:
+        """Successful requests of the tap, all streams."""
+        return sum(self.pages_by_stream.values())
 
     @property
     def total_records(self) -> int:
@@ -127,11 +138,13 @@ class _Output:
 class _Child:
     """One plugin process in its own process group (the runner forwards signals itself)."""
 
-    def __init__(self, label: str, argv: list[str], stdin: int | None) -> None:
+    def __init__(self, label: str, argv: list[str], stdin: int | None,
+                 log_level: str | None = None) -> None:
         self.label = label
+        level = {"LOGLEVEL": log_level.upper()} if log_level else {}
         self.process = subprocess.Popen(
             argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            process_group=0, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            process_group=0, env={**os.environ, "PYTHONUNBUFFERED": "1", **level},
         )
         self.last_state: Any = None
         self.open = stdin is not None
@@ -152,9 +165,11 @@ class PipelineRun:
     """One execution of a translated pipeline."""
 
     def __init__(self, pipeline: Pipeline, state_path: Path, output: IO[str],
-                 progress: bool, verbose: bool) -> None:
+                 progress: bool, verbose: bool, log_level: str | None = None) -> None:
         self.pipeline = pipeline
         self.verbose = verbose
+        self.log_level = log_level
+        self.shown_level = (log_level or os.environ.get("LOGLEVEL") or "info").lower()
         self.state_path = state_path
         self.out = _Output(output, progress)
         self.report = RunReport(state_path=state_path)
@@ -164,9 +179,10 @@ class PipelineRun:
 
     def _pump_stderr(self, child: _Child, count_pages: bool) -> None:
         for raw in child.process.stderr or ():
-            if count_pages and b'"http_request_duration"' in raw and b'"succeeded"' in raw:
-                self.report.pages += 1
-            if b"METRIC: " in raw and not self.verbose:
+            page = page_of(raw) if count_pages else None
+            if page is not None:
+                self.report.pages_by_stream[page] += 1
+            if (b"METRIC: " in raw and not self.verbose) or is_chatter(raw, self.shown_level):
                 continue
             self.out.line(f"[{child.label}] {raw.decode(errors='replace')}")
 
@@ -220,11 +236,16 @@ class PipelineRun:
             target.signal(signal.SIGTERM)
 
     def _show_progress(self, started: float) -> None:
-        while not self.finished.wait(PROGRESS_INTERVAL):
-            elapsed = max(time.monotonic() - started, 1e-6)
-            total = self.report.total_records
-            self.out.show(f"  {total:,} records  {self.report.pages:,} pages  "
-                          f"{total / elapsed:,.0f} records/s  {elapsed:.0f} s")
+        """Each stream's records, pages and rate: redrawn in place on a terminal, else a
+        line of its own every ``LOG_INTERVAL`` seconds."""
+        interval = TERMINAL_INTERVAL if self.out.progress else LOG_INTERVAL
+        while not self.finished.wait(interval):
+            text = progress_text(self.report.records, self.report.pages_by_stream,
+                                 time.monotonic() - started)
+            if self.out.progress:
+                self.out.show(f"  {text}")
+            else:
+                self.out.line(f"[rest-connector] progress: {text}")
 
     def _acknowledged_state(self, targets: list[_Child]) -> Any:
         states = [target.last_state for target in targets]
@@ -273,25 +294,25 @@ class PipelineRun:
                 tap_argv += ["--state", str(self.state_path)]
             targets = [
                 _Child(target.name, [executable(target.executable), "--config",
-                                     str(write_config(target, directory))], subprocess.PIPE)
+                                     str(write_config(target, directory))], subprocess.PIPE,
+                       self.log_level)
                 for target in target_settings
             ]
-            tap = _Child(self.pipeline.tap.executable, tap_argv, None)
+            tap = _Child(self.pipeline.tap.executable, tap_argv, None, self.log_level)
             self.children = [tap, *targets]
             if self.report.interrupted_by:  # a signal that arrived while they were starting
                 for child in self.children:
                     child.signal(self.report.interrupted_by)
             pumps = [_thread(self._pump_stderr, child, child is tap) for child in self.children]
             pumps += [_thread(self._pump_target_stdout, target) for target in targets]
-            progress = _thread(self._show_progress, started) if self.out.progress else None
+            progress = _thread(self._show_progress, started)
             self._fan_out(tap, targets)
             for child in self.children:
                 child.process.wait()
             for pump in pumps:
                 pump.join()
             self.finished.set()
-            if progress:
-                progress.join()
+            progress.join()
             self.out.clear()
         self.report.processes = [
             ProcessResult(c.label, c.process.returncode, c.stopped_for_tap_failure)
@@ -339,15 +360,17 @@ def state_path_for(pipeline_path: Path) -> Path:
 
 def run_pipeline(pipeline: Pipeline, state_path: Path | None = None,
                  output: IO[str] | None = None, progress: bool | None = None,
-                 verbose: bool = False) -> RunReport:
+                 verbose: bool = False, log_level: str | None = None) -> RunReport:
     """Run ``pipeline``; logs and progress go to ``output`` (stderr by default).
 
-    The plugins' METRIC log lines are shown only when ``verbose``.
+    The plugins' METRIC log lines are shown only when ``verbose``; ``log_level`` is the
+    plugins' (``debug`` also shows their tracebacks and start-up lines; None: the
+    environment's ``LOGLEVEL``, else info).
     """
     stream = output or sys.stderr
     show_progress = stream.isatty() if progress is None else progress
     return PipelineRun(pipeline, state_path or state_path_for(pipeline.source), stream,
-                       show_progress, verbose).execute()
+                       show_progress, verbose, log_level).execute()
 
 
 def summary(report: RunReport) -> str:
@@ -356,8 +379,9 @@ def summary(report: RunReport) -> str:
     lines = [f"{'Run interrupted' if report.interrupted_by else 'Run finished'} in "
              f"{report.seconds:.1f} s: {report.total_records:,} records, {report.pages:,} pages, "
              f"{rate:,.0f} records/s"]
-    lines += [f"  stream {name}: {count:,} records" for name, count in sorted(
-        report.records.items())]
+    lines += [f"  stream {name}: {report.records[name]:,} records, "
+              f"{report.pages_by_stream[name]:,} pages"
+              for name in sorted(set(report.records) | set(report.pages_by_stream))]
     lines += [f"  {p.label}: {_outcome(p)}" for p in report.processes]
     if report.state_saved:
         lines.append(f"  state saved to {report.state_path}")

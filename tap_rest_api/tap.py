@@ -7,11 +7,12 @@ import signal
 import sys
 from typing import Any
 
+import click
 from singer_sdk import Stream
 from singer_sdk.exceptions import ConfigValidationError
 
 from rest_api_core.credentials import CredentialSources
-from rest_api_core.errors import ConfigError
+from rest_api_core.errors import ConfigError, ConnectorError
 from rest_api_core.extras import MissingExtraError, require_extra
 from rest_api_core.in_flight import InFlightCap
 from rest_api_core.ratelimit import HostLimiters
@@ -19,6 +20,7 @@ from rest_api_core.redact import install_log_redaction
 from rest_api_core.startup import FreezesImportsMixin
 from rest_api_core.strict_config import StrictConfigMixin
 from tap_rest_api.interrupt import StopGate, StopRequested
+from tap_rest_api.log_filter import install_quiet_repeats, log_failure
 from tap_rest_api.output import BufferedMsgSpecWriter
 from tap_rest_api.parents import link_problems
 from tap_rest_api.sdk_seam import SeamTap
@@ -44,6 +46,24 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, SeamTap):
         self.oauth2_tokens = CredentialSources(self.rate_limiters)
         self._in_flight: InFlightCap | None = None
         super().__init__(*args, **kwargs)
+
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        """Run the CLI with per-parent SDK lines at DEBUG; an ordinary failure ends it with
+        one line and exit 1 (its traceback at DEBUG), anything else is reported as a bug."""
+        quiet = install_quiet_repeats()
+        try:
+            super().invoke(*args, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except ConnectorError as error:
+            quiet.log_repeats()
+            log_failure(cls.logger, error)
+            sys.exit(1)
+        except Exception as error:
+            log_failure(cls.logger, error)
+            raise
+        quiet.log_repeats()
 
     @property
     def in_flight(self) -> InFlightCap:
