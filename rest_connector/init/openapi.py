@@ -122,11 +122,11 @@ def _input(spec: Spec, endpoint: Endpoint, base: str, prefix: str, draft: Draft)
     if endpoint.records.root_key:
         block["response"] = {"root_key": endpoint.records.root_key}
         draft.note((*where, "response"), endpoint.records.evidence)
-    _schema(block, endpoint, where, draft)
+    _add_schema(block, endpoint, where, draft)
     draft.inputs[endpoint.name] = block
 
 
-def _schema(block: dict[str, Any], endpoint: Endpoint, where: Path, draft: Draft) -> None:
+def _add_schema(block: dict[str, Any], endpoint: Endpoint, where: Path, draft: Draft) -> None:
     fields = declared_fields(endpoint.records.record)
     hint = incremental_hint(endpoint.operation, {f["name"]: f["type"] for f in fields})
     if hint:

@@ -85,7 +85,7 @@ def _first(names: tuple[str, ...], available: dict[str, Any]) -> str | None:
     return None
 
 
-def _page_size(parameter: Parameter | None) -> int:
+def _default_page_size(parameter: Parameter | None) -> int:
     """The largest page the parameter allows, up to 1000; 100 when it says nothing."""
     if parameter is None or parameter.schema is None:
         return DEFAULT_PAGE_SIZE
@@ -111,7 +111,7 @@ def _limit(block: dict[str, Any], query: dict[str, Parameter], limit: str | None
         return "no page-size parameter"
     parameter = query[limit]
     block["limit_param"] = parameter.name
-    block["page_size"] = _page_size(parameter)
+    block["page_size"] = _default_page_size(parameter)
     return f"page size parameter {parameter.name}"
 
 
