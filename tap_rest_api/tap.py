@@ -21,6 +21,7 @@ from rest_api_core.startup import FreezesImportsMixin
 from tap_rest_api.interrupt import StopGate, StopRequested
 from tap_rest_api.output import BufferedMsgSpecWriter
 from tap_rest_api.parents import link_problems
+from tap_rest_api.report_settings import response_problems
 from tap_rest_api.sdk_seam import SeamTap
 from tap_rest_api.settings import CONFIG_SCHEMA, StreamSettings, check_unique_names
 from tap_rest_api.side_by_side import sync_side_by_side
@@ -61,8 +62,12 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, SeamTap):
         except ConfigError as error:
             problems.append(str(error))
         problems += [str(problem) for problem in link_problems(self.config["streams"])]
+        misread = response_problems(self.config["streams"])
+        problems += [str(problem) for problem in misread]
         problems += self._batch_file_problems()
         for index in range(len(self.config["streams"])):
+            if any(problem.path[1] == index for problem in misread):
+                continue
             try:
                 streams.append(RestApiStream(self, StreamSettings.from_config(self.config, index)))
             except ConfigError as error:
