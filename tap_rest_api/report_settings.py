@@ -37,8 +37,10 @@ class ReportSettings:
     def of(cls, block: dict[str, Any]) -> ReportSettings:
         """The settings of a ``report`` block ``response_problems`` found nothing wrong in."""
         create, poll = block["create"], block["poll"]
-        optional = {key: poll[key] for key in ("every", "timeout", "status_field",
-                                               "message_field") if poll.get(key) is not None}
+        optional = {key: float(poll[key]) for key in ("every", "timeout")
+                    if poll.get(key) is not None}
+        optional.update({key: poll[key] for key in ("status_field", "message_field")
+                         if poll.get(key) is not None})
         return cls(
             create_url=create["url"], create_method=(create.get("method") or "POST").upper(),
             create_body=create.get("body"), create_params=dict(create.get("params") or {}),
