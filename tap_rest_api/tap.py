@@ -10,7 +10,7 @@ from typing import Any
 from singer_sdk import Stream
 from singer_sdk.exceptions import ConfigValidationError
 
-from rest_api_core.config import StrictConfigMixin
+from rest_api_core.config import SettingsProblem, StrictConfigMixin
 from rest_api_core.errors import ConfigError
 from rest_api_core.extras import MissingExtraError, require_extra
 from rest_api_core.in_flight import InFlightCap
@@ -53,6 +53,11 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, SeamTap):
             self._in_flight = InFlightCap(self.config.get("concurrency"))
         return self._in_flight
 
+    def more_problems(self, config: dict[str, Any]) -> list[SettingsProblem]:
+        """The ``response`` format and ``report`` checks, with the settings schema's."""
+        streams = config.get("streams")
+        return response_problems(streams) if isinstance(streams, list) else []
+
     def discover_streams(self) -> list[RestApiStream]:
         """One stream per entry of ``streams``; every settings problem is reported at once."""
         streams: list[RestApiStream] = []
@@ -62,12 +67,8 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, SeamTap):
         except ConfigError as error:
             problems.append(str(error))
         problems += [str(problem) for problem in link_problems(self.config["streams"])]
-        misread = response_problems(self.config["streams"])
-        problems += [str(problem) for problem in misread]
         problems += self._batch_file_problems()
         for index in range(len(self.config["streams"])):
-            if any(problem.path[1] == index for problem in misread):
-                continue
             try:
                 streams.append(RestApiStream(self, StreamSettings.from_config(self.config, index)))
             except ConfigError as error:
