@@ -56,8 +56,8 @@ class XmlDecoder:
                     continue
                 if self._is_record(names):
                     yield self._record(element)
-                    if len(opened) > 1:
-                        opened[-2].remove(element)
+                if len(opened) > 1 and not self._in_record(names):
+                    opened[-2].remove(element)  # converted, or outside every record: freed
                 opened.pop()
                 names.pop()
         except DefusedXmlException as error:
@@ -72,6 +72,13 @@ class XmlDecoder:
         if self.path is None:
             return len(names) == 2
         return names == self.path
+
+    def _in_record(self, names: list[str]) -> bool:
+        """True for an element inside a record (kept until the record is converted)."""
+        if self.path is None:
+            return len(names) > 2
+        depth = len(self.path)
+        return len(names) > depth and names[:depth] == self.path
 
     def _record(self, element: Element) -> dict[str, Any]:
         value = self._value(element)
