@@ -12,9 +12,7 @@ CONFIG:
   inputs:
     ads_spend:
       format: rest_api
-      schema:
-        - {name: campaign, type: string}
-        - {name: clicks, type: integer}
+      schema: [{name: campaign, type: string}, {name: clicks, type: integer}]
       response:
         format: csv
         compression: gzip
@@ -54,9 +52,9 @@ def test_typos_get_did_you_mean_hints_at_their_lines(write_pipeline):
             .replace("compression: gzip", "compresion: gzip")
             .replace("url_field:", "url_feld:"))
     found = _problems(write_pipeline, text)
-    assert any(p.startswith("line 9: CONFIG.inputs.ads_spend.response.format: 'cvs' is not "
+    assert any(p.startswith("line 7: CONFIG.inputs.ads_spend.response.format: 'cvs' is not "
                             "one of json, jsonl, csv, xml — did you mean 'csv'?") for p in found)
-    assert any(p.startswith("line 10: CONFIG.inputs.ads_spend.response.compresion: unknown "
+    assert any(p.startswith("line 8: CONFIG.inputs.ads_spend.response.compresion: unknown "
                             "setting — did you mean 'compression'?") for p in found)
     assert any("report.download.url_feld: unknown setting — did you mean 'url_field'?" in p
                for p in found)
@@ -64,8 +62,8 @@ def test_typos_get_did_you_mean_hints_at_their_lines(write_pipeline):
 
 def test_format_rules_are_reported_at_their_yaml_lines(write_pipeline):
     text = (PIPELINE.replace("csv: {delimiter", "root_key: data\n        csv: {delimiter")
-            .replace("      schema:\n        - {name: campaign, type: string}\n"
-                     "        - {name: clicks, type: integer}\n", ""))
+            .replace("      schema: [{name: campaign, type: string}, {name: clicks, "
+                     "type: integer}]\n", ""))
     found = _problems(write_pipeline, text)
     assert any(p.startswith("line 8: CONFIG.inputs.ads_spend.response.root_key: does not apply "
                             "to format 'csv'") for p in found), found
