@@ -52,8 +52,13 @@ class ReportJob:
     def records(self) -> Iterator[dict[str, Any]]:
         """Every record of every file of the job, in order."""
         report = self.report
-        created = self._json(self._request(report.create_url, report.create_method,
-                                           report.create_params, report.create_body))[1]
+        url, params, body = report.create_url, report.create_params, report.create_body
+        link, context = self.stream.settings.parent_link, self.context
+        if link is not None and context is not None:  # one job per parent record
+            url = link.fill_url(url, context)
+            params = link.fill_params(params, context)
+            body = link.fill_body(body, context)
+        created = self._json(self._request(url, report.create_method, params, body))[1]
         poll_url = self._poll_url(created)
         self.job = f"report job {SECRETS.redact(urlsplit(poll_url).path)}"
         try:

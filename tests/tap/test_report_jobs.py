@@ -135,3 +135,24 @@ def test_report_settings_are_checked_before_any_request(httpserver: HTTPServer, 
     assert "streams[0].report.poll.url: {job.} is not a placeholder" in run.stderr
     assert "streams[1].url: required setting is missing (or a report block" in run.stderr
     assert httpserver.log == []
+
+
+def test_a_child_report_stream_runs_one_job_per_parent_record(httpserver: HTTPServer, tap):
+    httpserver.expect_request("/accounts").respond_with_json([{"id": 1}, {"id": 2}])
+    for account in (1, 2):
+        httpserver.expect_request(f"/accounts/{account}/reports", method="POST",
+                                  json={"account": account}).respond_with_json({"id": account})
+        httpserver.expect_request(f"/jobs/{account}").respond_with_json(
+            {"state": "DONE", "files": httpserver.url_for(f"/files/{account}.csv")})
+        httpserver.expect_request(f"/files/{account}.csv").respond_with_data(
+            f"campaign,clicks\nc{account},{account}\n".encode())
+    child = _report(httpserver)
+    child["report"]["create"] = {"url": httpserver.url_for("/accounts/{parent.id}/reports"),
+                                 "body": {"account": "{parent.id}"}}
+    child["report"]["poll"]["url"] = httpserver.url_for("/jobs/{job.id}")
+    child.update(parent="accounts", include_from_parent=["id"])
+    run = tap({"streams": [{"name": "accounts", "url": httpserver.url_for("/accounts"),
+                            "schema": [{"name": "id", "type": "integer"}]}, child]})
+    assert run.returncode == 0, run.stderr
+    assert run.records("spend") == [{"campaign": "c1", "clicks": 1, "_accounts_id": 1},
+                                    {"campaign": "c2", "clicks": 2, "_accounts_id": 2}]
