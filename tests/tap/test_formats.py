@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import zipfile
+import zlib
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
@@ -227,3 +228,40 @@ def test_a_body_cut_after_records_were_written_is_not_resumed(httpserver, tap):
     assert "a half-read file cannot be resumed" in run.stderr
     assert len(run.records()) == 1500
     assert len(httpserver.log) == 1
+
+
+def _gzip_stream(piece: bytes, copies: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return b"".join(packer.compress(piece) for _ in range(copies)) + packer.flush()
+
+
+def test_a_gzip_bomb_meets_max_download_bytes(httpserver, tap):
+    bomb = _gzip_stream(b'{"a": 1}\n' * 10_000, 600)  # 54 MB inflated from about 100 KB
+    httpserver.expect_request("/bomb").respond_with_data(bomb)
+    run = tap({"max_download_bytes": 5_000_000, "streams": [
+        stream("bomb", httpserver.url_for("/bomb"), response={"format": "jsonl"})]})
+    assert run.returncode != 0
+    assert ("stream 'bomb', page 1: the file is larger than max_download_bytes = 5000000 "
+            "(counted after decompression)") in run.stderr
+    assert len(run.records()) < 5_000_000 // 9
+
+
+def test_a_gzipped_json_page_inflating_past_max_response_bytes_fails(httpserver, tap):
+    page = json.dumps({"data": [{"pad": "x" * 1000}] * 2000}).encode()
+    httpserver.expect_request("/x").respond_with_data(gzip.compress(page))
+    run = tap({"streams": [stream("x", httpserver.url_for("/x"), max_response_bytes=1_000_000,
+                                  response={"root_key": "data"})]})
+    assert run.returncode != 0
+    assert "the gzip file inflates to more than max_response_bytes = 1000000" in run.stderr
+
+
+def test_json_documents_of_a_zip_are_read_one_after_another(httpserver, tap):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("day-2.json", json.dumps({"data": [{"id": 2}]}))
+        zipped.writestr("day-1.json", json.dumps({"data": [{"id": 1}]}))
+    httpserver.expect_request("/days").respond_with_data(archive.getvalue())
+    run = tap({"streams": [stream("days", httpserver.url_for("/days"),
+                                  response={"root_key": "data", "compression": "zip"})]})
+    assert run.returncode == 0, run.stderr
+    assert run.records() == [{"id": 1}, {"id": 2}]
