@@ -58,7 +58,8 @@ class ReportJob:
             url = link.fill_url(url, context)
             params = link.fill_params(params, context)
             body = link.fill_body(body, context)
-        created = self._json(self._request(url, report.create_method, params, body))[1]
+        created = self._json(self._request(url, report.create_method, params, body,
+                                           self._job_headers))[1]
         poll_url = self._poll_url(created)
         self.job = f"report job {SECRETS.redact(urlsplit(poll_url).path)}"
         try:
@@ -86,7 +87,8 @@ class ReportJob:
         report = self.report
         deadline = time.monotonic() + report.timeout
         while True:
-            response, answer = self._json(self._request(url, "GET", {}, None))
+            response, answer = self._json(self._request(url, "GET", {}, None,
+                                                        self._job_headers))
             self.status = dig(answer, report.status_field)
             if str(self.status) in report.done:
                 return answer
@@ -121,18 +123,22 @@ class ReportJob:
         """One downloaded file's records, read with the stream's ``response`` settings."""
         stream = self.stream
         own_origin = origin_of(url) == origin_of(stream.settings.url)
-        request = self._request(url, "GET", {}, None, headers=None if own_origin else {})
+        headers = (stream.planner.headers if own_origin
+                   else {"Accept": stream.settings.response.accept})
+        request = self._request(url, "GET", {}, None, headers)
         with stream.answers.waiting_on_the_api():
             response = stream.http.retrying(stream.answers.send_once)(request, self.context)
         yield from stream.reader.read(response).all_records()
 
+    @property
+    def _job_headers(self) -> dict[str, str]:
+        """The create and poll requests' headers: JSON answers, then the configured ones."""
+        return {"Accept": "application/json", **(self.stream.settings.headers or {})}
+
     def _request(self, url: str, method: str, params: dict[str, Any], body: Any,
-                 headers: dict[str, str] | None = None) -> requests.PreparedRequest:
-        """A prepared request with the stream's headers (``headers`` instead, if given)."""
-        return prepared(self.stream, HTTPRequest(
-            url=url, method=method, params=dict(params),
-            headers=self.stream.planner.headers if headers is None else headers,
-            data=body))
+                 headers: dict[str, str]) -> requests.PreparedRequest:
+        return prepared(self.stream, HTTPRequest(url=url, method=method, params=dict(params),
+                                                 headers=headers, data=body))
 
     def _json(self, request: requests.PreparedRequest) -> tuple[requests.Response, Any]:
         """Send a create or poll request (retried as any request) and decode its JSON."""

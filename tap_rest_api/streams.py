@@ -136,7 +136,7 @@ class RestApiStream(SeamStream):
 
     @property
     def http_headers(self) -> dict[str, str]:
-        """Configured headers (tap-level, then stream-level), JSON by default."""
+        """Configured headers (tap-level, then stream-level); see ``RequestPlanner.headers``."""
         return self.planner.headers
 
     @property

@@ -16,6 +16,11 @@ from tap_rest_api.decoders.csv_rows import CsvOptions
 from tap_rest_api.decoders.xml_elements import XmlOptions
 
 FORMATS = ("json", "jsonl", "csv", "xml")
+_ACCEPT = {"json": "application/json",
+           "jsonl": "application/x-ndjson, application/jsonl, application/json;q=0.9, */*;q=0.8",
+           "csv": "text/csv, */*;q=0.8",
+           "xml": "application/xml, text/xml, application/atom+xml, application/rss+xml, "
+                  "*/*;q=0.8"}
 STREAMED_FORMATS = frozenset({"jsonl", "csv", "xml"})
 
 Path = tuple[str | int, ...]
@@ -39,6 +44,11 @@ class ResponseFormat:
     def streamed(self) -> bool:
         """Read as the body arrives (not held whole, as a JSON page is)."""
         return self.format in STREAMED_FORMATS
+
+    @property
+    def accept(self) -> str:
+        """The ``Accept`` header asking for this format (a configured one wins)."""
+        return _ACCEPT[self.format]
 
     @classmethod
     def of(cls, block: dict[str, Any] | None, max_record_bytes: int,

@@ -69,7 +69,8 @@ def test_gzipped_json_page_is_inflated(httpserver, tap):
 
 def test_csv_with_quoted_newlines_and_a_latin1_body(httpserver, tap):
     text = 'id,code,amount,note\n1,00123,4.5,"two\nlines, and a comma"\n2,Müller,,café\n'
-    httpserver.expect_request("/report.csv").respond_with_data(
+    httpserver.expect_request("/report.csv", headers={"Accept": "text/csv, */*;q=0.8"}
+                              ).respond_with_data(
         text.encode("latin-1"), content_type="text/csv")
     run = tap({"streams": [stream("report", httpserver.url_for("/report.csv"),
                                   response={"format": "csv", "csv": {"encoding": "latin-1"}})]})

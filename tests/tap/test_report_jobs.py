@@ -50,7 +50,8 @@ def test_job_pending_running_done_with_presigned_downloads_elsewhere(
         httpserver: HTTPServer, other_server: HTTPServer, tap):
     httpserver.expect_request("/reports", method="POST", json={"fields": ["campaign", "clicks"]},
                               headers={"Authorization": f"Bearer {CANARY_TOKEN}",
-                                       "developer-token": CANARY_KEY}
+                                       "developer-token": CANARY_KEY,
+                                       "Accept": "application/json"}
                               ).respond_with_json({"job": {"id": "r42"}})
     files = [other_server.url_for("/bucket/part-1.csv.gz") + "?X-Amz-Signature=abc",
              other_server.url_for("/bucket/part-2.csv")]
@@ -69,6 +70,7 @@ def test_job_pending_running_done_with_presigned_downloads_elsewhere(
     assert len(polls) == 3
     for request, _ in other_server.log:
         assert "Authorization" not in request.headers
+        assert request.headers["Accept"].startswith("text/csv")
         assert_no_canary(str(request.headers), request.url)
 
 
