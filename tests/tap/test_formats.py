@@ -266,3 +266,17 @@ def test_json_documents_of_a_zip_are_read_one_after_another(httpserver, tap):
                                   response={"root_key": "data", "compression": "zip"})]})
     assert run.returncode == 0, run.stderr
     assert run.records() == [{"id": 1}, {"id": 2}]
+
+
+def test_an_inferred_jsonl_schema_widens_past_the_records_read_ahead(httpserver, tap):
+    records = [{"id": i} for i in range(1500)]
+    records[1200]["late"] = "2025-01-02"
+    httpserver.expect_request("/events").respond_with_data(_jsonl(records))
+    run = tap({"streams": [stream("events", httpserver.url_for("/events"),
+                                  response={"format": "jsonl"})]})
+    assert run.returncode == 0, run.stderr
+    assert run.records() == records
+    assert len(httpserver.log) == 1  # the sample's answer is the sync's
+    kinds = [m["type"] for m in run.messages if m["type"] in ("SCHEMA", "RECORD")]
+    assert kinds.index("SCHEMA", 1) == 1 + 1200  # the wider schema right before record 1200
+    assert "late" in run.of_type("SCHEMA")[-1]["schema"]["properties"]
