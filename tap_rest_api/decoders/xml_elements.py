@@ -8,6 +8,7 @@ and external entities (XXE) are refused, never processed. Namespaces are dropped
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from defusedxml.ElementTree import iterparse
 
 from tap_rest_api.decoders.chunks import buffered
 from tap_rest_api.decoders.errors import RecordDecodingError
+
+logger = logging.getLogger("tap_rest_api.decoders")
 
 
 @dataclass(frozen=True)
@@ -46,15 +49,18 @@ class XmlDecoder:
         """The record elements' values, in document order."""
         opened: list[Element] = []
         names: list[str] = []
+        root, found = None, 0
         try:
             for event, element in iterparse(buffered(chunks), events=("start", "end"),
                                             forbid_dtd=True, forbid_entities=True,
                                             forbid_external=True):
                 if event == "start":
+                    root = root if root is not None else _local(element.tag)
                     opened.append(element)
                     names.append(_local(element.tag))
                     continue
                 if self._is_record(names):
+                    found += 1
                     yield self._record(element)
                 if len(opened) > 1 and not self._in_record(names):
                     opened[-2].remove(element)  # converted, or outside every record: freed
@@ -67,6 +73,9 @@ class XmlDecoder:
             raise RecordDecodingError(msg) from None
         except ParseError as error:
             raise RecordDecodingError(f"{self.where}: not well-formed XML ({error})") from None
+        if not found and self.path is not None and root is not None and root != self.path[0]:
+            logger.warning("%s: response.root_key '%s' starts at <%s>, but the root element is "
+                           "<%s>: 0 records", self.where, ".".join(self.path), self.path[0], root)
 
     def _is_record(self, names: list[str]) -> bool:
         if self.path is None:

@@ -280,3 +280,46 @@ def test_an_inferred_jsonl_schema_widens_past_the_records_read_ahead(httpserver,
     kinds = [m["type"] for m in run.messages if m["type"] in ("SCHEMA", "RECORD")]
     assert kinds.index("SCHEMA", 1) == 1 + 1200  # the wider schema right before record 1200
     assert "late" in run.of_type("SCHEMA")[-1]["schema"]["properties"]
+
+
+def test_an_xml_root_key_that_misses_the_root_element_warns(httpserver, tap):
+    httpserver.expect_request("/feed").respond_with_data(ATOM)
+    run = tap({"streams": [stream("feed", httpserver.url_for("/feed"), response={
+        "format": "xml", "root_key": "rss.channel.item"})]})
+    assert run.returncode == 0, run.stderr
+    assert run.records() == []
+    assert ("stream 'feed', page 1: response.root_key 'rss.channel.item' starts at <rss>, but "
+            "the root element is <feed>: 0 records") in run.stderr
+
+
+def test_cursor_from_the_last_record_of_a_csv_page(httpserver, tap):
+    httpserver.expect_request("/r", query_string="limit=2").respond_with_data(b"id\n1\n2\n")
+    httpserver.expect_request("/r", query_string="limit=2&after=2").respond_with_data(b"id\n3\n")
+    httpserver.expect_request("/r", query_string="limit=2&after=3").respond_with_data(b"id\n")
+    run = tap({"streams": [stream("r", httpserver.url_for("/r"), response={"format": "csv"},
+                                  pagination={"type": "cursor", "cursor_from": "last_record",
+                                              "cursor_field": "id", "cursor_param": "after",
+                                              "page_size": 2})]})
+    assert run.returncode == 0, run.stderr
+    assert [r["id"] for r in run.records()] == ["1", "2", "3"]
+
+
+def test_a_body_cut_before_any_record_was_written_is_retried(httpserver, tap):
+    lines = _jsonl([{"id": i} for i in range(50)])
+    tries = []
+
+    def cut_once(request):
+        tries.append(1)
+        if len(tries) > 1:
+            return Response(lines)
+
+        def body():
+            yield lines[:100]
+            raise ConnectionError("cut")
+        return Response(body(), headers={"Content-Length": str(len(lines))})
+
+    httpserver.expect_request("/x").respond_with_handler(cut_once)
+    run = tap({"streams": [stream("x", httpserver.url_for("/x"), response={"format": "jsonl"})]})
+    assert run.returncode == 0, run.stderr
+    assert [r["id"] for r in run.records()] == list(range(50))
+    assert len(tries) == 2
