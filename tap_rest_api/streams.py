@@ -172,7 +172,8 @@ class RestApiStream(SeamStream):
 
     def request_decorator(self, func: Callable) -> Callable:
         """Rate limit every try and retry transient failures with the shared policy; a request
-        already answered is not sent again (``AnswerSources``)."""
+        already answered is not sent again (``AnswerSources``). A streamed format's body is
+        left unread by ``send_once`` (the SDK's own step would read it whole)."""
         retrying = self.http.retrying(
             self.answers.send_once if self.settings.response.streamed else func)
 
@@ -205,7 +206,8 @@ class RestApiStream(SeamStream):
     def request_records(self, context: dict | None) -> Iterable[dict]:
         """Every record of every page, in page order; pages ahead when ``concurrency`` allows
         (``PageLoop``). A child's pages are read one after another: its concurrency goes to
-        the first requests of upcoming parents instead (``ChildPlanner``)."""
+        the first requests of upcoming parents instead (``ChildPlanner``). A stream with
+        ``report`` reads the files of one report job instead (``ReportJob``)."""
         if self.settings.report is not None:
             return ReportJob(self, context).records()
         if reads_pages_ahead(self):
