@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pytest_httpserver import HTTPServer
@@ -36,7 +37,8 @@ def _report(server: HTTPServer, **poll: object) -> dict:
     }
 
 
-def _statuses(states: list[str], answer: dict) -> callable:
+def _statuses(states: list[str], answer: dict) -> Callable[[Request], Response]:
+    """A poll handler answering each state in turn (the last one from then on)."""
     calls = iter(states)
 
     def handler(request: Request) -> Response:
@@ -158,3 +160,21 @@ def test_a_child_report_stream_runs_one_job_per_parent_record(httpserver: HTTPSe
     assert run.returncode == 0, run.stderr
     assert run.records("spend") == [{"campaign": "c1", "clicks": 1, "_accounts_id": 1},
                                     {"campaign": "c2", "clicks": 2, "_accounts_id": 2}]
+
+
+def test_retry_after_on_a_poll_answer_wins_over_every(httpserver: HTTPServer, tap):
+    states = iter(["RUNNING", "DONE"])
+
+    def poll(request: Request) -> Response:
+        state = next(states)
+        answer = {"state": state, "files": httpserver.url_for("/f.csv")}
+        return Response(json.dumps(answer), content_type="application/json",
+                        headers={"Retry-After": "0"})
+
+    httpserver.expect_request("/reports").respond_with_json({"job": {"id": "1"}})
+    httpserver.expect_request("/reports/1").respond_with_handler(poll)
+    httpserver.expect_request("/f.csv").respond_with_data(b"campaign,clicks\na,1\n")
+    # Waiting `every` (60 s) would pass the 30 s timeout: the job would fail.
+    run = tap({"streams": [_report(httpserver, every=60, timeout=30)]})
+    assert run.returncode == 0, run.stderr
+    assert run.records() == [{"campaign": "a", "clicks": 1}]
