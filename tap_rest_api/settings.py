@@ -137,7 +137,7 @@ REPORT = th.Property("report", th.ObjectType(
 ), description="Create a report job, poll it until done, then read its files")
 
 MAX_DOWNLOAD_BYTES = th.Property(
-    "max_download_bytes", th.IntegerType(minimum=1),
+    "max_download_bytes", th.IntegerType(minimum=1), title="Largest download",
     description="Most bytes of one streamed file (jsonl, csv, xml, compressed), counted after "
                 "decompression (default: no limit)",
 )
