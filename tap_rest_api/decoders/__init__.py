@@ -35,7 +35,7 @@ def decoder_for(response: ResponseFormat, where: str) -> Decoder:
     if response.format == "jsonl":
         return JsonlDecoder(where, response.max_record_bytes)
     if response.format == "csv":
-        return CsvDecoder(where, response.csv)
+        return CsvDecoder(where, response.csv, response.max_record_bytes)
     return XmlDecoder(where, response.xml, response.root_key)
 
 

@@ -34,9 +34,12 @@ class CsvOptions:
 class CsvDecoder:
     """Records from CSV rows, read as the text arrives (quoted newlines included)."""
 
-    def __init__(self, where: str, options: CsvOptions) -> None:
+    def __init__(self, where: str, options: CsvOptions, max_cell_chars: int) -> None:
         self.where = where
         self.options = options
+        # The csv module's cap on one cell is process-wide (128 KiB by default): raised, never
+        # lowered, so a cell may be as long as max_response_bytes allows.
+        csv.field_size_limit(max(csv.field_size_limit(), max_cell_chars))
 
     def records(self, chunks: Iterable[bytes]) -> Iterator[dict[str, str | None]]:
         """One record per row; blank lines skipped; a row longer than the names is an error,

@@ -37,7 +37,7 @@ class ResponseFormat:
     csv: CsvOptions = field(default_factory=CsvOptions)
     xml: XmlOptions = field(default_factory=XmlOptions)
     max_record_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
-    """The longest JSON line (``max_response_bytes``)."""
+    """The longest JSON line or CSV cell (``max_response_bytes``)."""
     max_download_bytes: int | None = None
 
     @property

@@ -323,3 +323,11 @@ def test_a_body_cut_before_any_record_was_written_is_retried(httpserver, tap):
     assert run.returncode == 0, run.stderr
     assert [r["id"] for r in run.records()] == list(range(50))
     assert len(tries) == 2
+
+
+def test_a_csv_cell_longer_than_the_csv_modules_default_limit(httpserver, tap):
+    long_text = "y" * 300_000
+    httpserver.expect_request("/r").respond_with_data(f'id,text\n1,"{long_text}"\n'.encode())
+    run = tap({"streams": [stream("r", httpserver.url_for("/r"), response={"format": "csv"})]})
+    assert run.returncode == 0, run.stderr[-500:]
+    assert run.records() == [{"id": "1", "text": long_text}]
