@@ -67,8 +67,14 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, SeamTap):
         except ConfigError as error:
             problems.append(str(error))
         problems += [str(problem) for problem in link_problems(self.config["streams"])]
+        # Repeated from ``more_problems``: ``--discover`` builds the streams unchecked.
+        misread = response_problems(self.config["streams"])
+        problems += [str(problem) for problem in misread]
+        unbuildable = {problem.path[1] for problem in misread}
         problems += self._batch_file_problems()
         for index in range(len(self.config["streams"])):
+            if index in unbuildable:
+                continue
             try:
                 streams.append(RestApiStream(self, StreamSettings.from_config(self.config, index)))
             except ConfigError as error:
