@@ -9,7 +9,8 @@ from pathlib import Path
 BENCHES = (("tap.py",), ("tap_concurrency.py",), ("tap_concurrency.py", "--streams", "8"),
            ("tap_concurrency.py", "--children"), ("target_rest_api.py",),
            ("target_rest_api.py", "--in-flight"), ("target_delta.py",), ("main_job.py",),
-           ("spark.py",), ("delta_merge.py",), ("delta_appends.py",))
+           ("spark.py",), ("delta_merge.py",), ("delta_appends.py",),
+           ("streamed_download.py",))
 
 if __name__ == "__main__":
     here = Path(__file__).parent

@@ -137,13 +137,17 @@ class ConnectorSession(requests.Session):
         return response
 
     def _send_once(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """``stream=True`` (requests' own meaning) leaves a successful body unread, for
+        ``stream_body``; redirects and failures are read whole under the cap all the same."""
         if "proxies" not in kwargs and request.url:
             kwargs["proxies"] = self._proxies_for(request)
         deadline = time.monotonic() + self.deadline_seconds
         kwargs["timeout"] = self.deadline_seconds
+        left_unread = kwargs.get("stream", False)
         kwargs["stream"] = True
         response = super().send(request, **kwargs)
-        if not response._content_consumed:  # redirect hops come back here already read
+        if not response._content_consumed and (  # redirect hops come back here already read
+                not left_unread or response.is_redirect or response.status_code >= 400):
             self._read_body(response, deadline)
         return response
 
@@ -168,6 +172,18 @@ class ConnectorSession(requests.Session):
             f"response to {describe(response)} {what} than max_response_bytes = "
             f"{self.max_response_bytes}"
         )
+
+
+def stream_body(response: requests.Response) -> Iterator[bytes]:
+    """The decoded body of a response sent with ``stream=True``, piece by piece as it arrives,
+    then the connection released. ``timeout`` bounds each wait for data, not the whole
+    transfer (a download of gigabytes may take hours); a transfer that breaks off raises the
+    requests error the retry policy retries."""
+    try:
+        while data := _read_chunk(response):
+            yield data
+    finally:
+        response.close()
 
 
 def _drip(response: requests.Response, deadline: float, seconds: float) -> Iterator[bytes]:

@@ -103,6 +103,6 @@ class AnswerSources:
         stream = self.stream
         response = stream.requests_session.send(
             stream.authenticator(prepared), timeout=stream.timeout,
-            allow_redirects=stream.allow_redirects)
+            allow_redirects=stream.allow_redirects, stream=stream.settings.response.streamed)
         log_request_duration(stream, prepared, response, context)
         return response

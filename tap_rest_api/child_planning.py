@@ -27,6 +27,7 @@ def with_children_ahead(parent: RestApiStream, records: Iterable[dict[str, Any]]
     """``records`` of ``parent``; with children that read ahead, each new page's records are
     planned for them first."""
     ahead = [child for child in parent.child_streams if child.settings.concurrency > 1
+             and child.settings.report is None  # a report job is created, not sent ahead
              and (child.selected or child.has_selected_descendents)]
     if not ahead:
         return records

@@ -193,7 +193,7 @@ class CountingPaginator(GuardedPaginator):
 
     def has_more(self, response: requests.Response) -> bool:
         page = self.reader.read(response)
-        count = len(page.records)
+        count = page.record_count
         self.received += count
         if count == 0:
             return False
@@ -234,7 +234,7 @@ class OffsetPagination(CountingPaginator, OffsetPaginator):
     """``offset`` pagination: the offset advances by the records actually received."""
 
     def get_next(self, response: requests.Response) -> int | None:
-        return self.current_value + len(self.reader.read(response).records)
+        return self.current_value + self.reader.read(response).record_count
 
     def _step(self, size: int) -> int:
         return size
@@ -266,7 +266,8 @@ class CursorPagination(GuardedPaginator):
             return response.headers.get(field_name)
         page = self.reader.read(response)
         if self.settings.cursor_from == "last_record":
-            return dig(page.records[-1], field_name) if page.records else None
+            last = page.last_record
+            return dig(last, field_name) if last is not None else None
         return dig(page.body, field_name)
 
     def continue_if_empty(self, response: requests.Response) -> bool:

@@ -58,6 +58,17 @@ def _request_strings(stream: Mapping[str, Any]) -> Iterator[tuple[Path, str]]:
                         at = (part, key, position) if isinstance(value, list) else (part, key)
                         yield at, item
     yield from _body_strings(stream.get("body"), ("body",))
+    report = stream.get("report")
+    create = report.get("create") if isinstance(report, dict) else None
+    if isinstance(create, dict):  # a report stream's first request
+        for path, text in _request_strings(create):
+            yield ("report", "create", *path), text
+
+
+def _found_urls(stream: Mapping[str, Any]) -> list[tuple[Path, str]]:
+    """The stream's ``url`` and its report's ``create.url``, where given."""
+    return [(path, text) for path, text in _request_strings(stream)
+            if path in (("url",), ("report", "create", "url"))]
 
 
 def _body_strings(value: Any, path: Path) -> Iterator[tuple[Path, str]]:
@@ -199,10 +210,9 @@ def _stream_problems(stream: dict, by_name: dict[str, dict]) -> Iterator[tuple[P
             elif parent is None:
                 yield path, (f"{match.group(0)} needs 'parent': the stream whose records fill "
                              "it")
-    url = stream.get("url")
-    if isinstance(url, str) and PLACEHOLDER.search(urlsplit(url)._replace(path="",
-                                                                         query="").geturl()):
-        yield ("url",), ("{parent.<path>} may fill the path and query of url, not its scheme, "
+    for path, text in _found_urls(stream):
+        if PLACEHOLDER.search(urlsplit(text)._replace(path="", query="").geturl()):
+            yield path, ("{parent.<path>} may fill the path and query of url, not its scheme, "
                          "host or port (credentials go only to the configured host)")
     included = stream.get("include_from_parent")
     if parent is None:

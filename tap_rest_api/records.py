@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -11,10 +12,13 @@ import msgspec
 import requests
 
 from rest_api_core.dot_paths import dig
+from rest_api_core.errors import ConnectorError
+from tap_rest_api.decoders import ResponseFormat
+from tap_rest_api.json_pages import decompressed
+from tap_rest_api.streamed_page import StreamedRecords
 
 if TYPE_CHECKING:
     from tap_rest_api.settings import StreamSettings
-from rest_api_core.errors import ConnectorError
 
 
 class UndecodableBodyError(requests.exceptions.ContentDecodingError):
@@ -25,9 +29,8 @@ class RecordShapeError(ConnectorError):
     """A record that is not a JSON object."""
 
 
-def decode_json(response: requests.Response) -> Any:
+def decode_json(content: bytes) -> Any:
     """Decode a JSON body with msgspec: fast, and exact for integers of any size."""
-    content = response.content
     if not content.strip():
         return None
     try:
@@ -47,6 +50,24 @@ class Page:
     empty_status: bool = False
     """The response's status is one of ``response.empty_on``: no records, no next page."""
     received_at: datetime | None = None
+    streamed: StreamedRecords | None = None
+    """A streamed body's records (``records`` holds those read ahead)."""
+
+    @property
+    def record_count(self) -> int:
+        """The page's records: all of a streamed body's once it has been read through."""
+        return self.streamed.count if self.streamed is not None else len(self.records)
+
+    @property
+    def last_record(self) -> dict[str, Any] | None:
+        """The page's last record (of a streamed body: once read through)."""
+        if self.streamed is not None:
+            return self.streamed.last
+        return self.records[-1] if self.records else None
+
+    def all_records(self) -> Iterable[dict[str, Any]]:
+        """Every record of the page: of a streamed body, as they arrive."""
+        return self.streamed if self.streamed is not None else self.records
 
 
 class PageReader:
@@ -54,10 +75,11 @@ class PageReader:
 
     def __init__(
         self, stream_name: str, root_key: str | None, logger: logging.Logger,
-        empty_on: frozenset[int] = frozenset(),
+        empty_on: frozenset[int] = frozenset(), decoding: ResponseFormat | None = None,
     ) -> None:
         self.stream_name = stream_name
         self.root_key = root_key
+        self.decoding = decoding or ResponseFormat(root_key=root_key)
         self.logger = logger
         self.empty_on = empty_on
         self.pages_read = 0
@@ -67,7 +89,8 @@ class PageReader:
     @classmethod
     def for_stream(cls, settings: StreamSettings, logger: logging.Logger) -> PageReader:
         """A reader of the stream's pages as its settings describe them."""
-        return cls(settings.name, settings.root_key, logger, settings.empty_on)
+        return cls(settings.name, settings.root_key, logger, settings.empty_on,
+                   settings.response)
 
     @property
     def last_page(self) -> Page:
@@ -88,8 +111,15 @@ class PageReader:
         received_at = datetime.now(timezone.utc)
         if response.status_code in self.empty_on:
             return Page(number, None, [], empty_status=True, received_at=received_at)
-        body = decode_json(response)
-        return Page(number, body, self._records_in(body, number), received_at=received_at)
+        where = f"stream '{self.stream_name}', page {number}"
+        if self.decoding.streamed:
+            streamed = StreamedRecords.of(response, self.decoding, where)
+            return Page(number, None, streamed.ahead, received_at=received_at, streamed=streamed)
+        documents = [decode_json(content) for content in
+                     decompressed(response.content, self.decoding, where)]
+        records = [record for body in documents for record in self._records_in(body, number)]
+        body = documents[0] if len(documents) == 1 else None
+        return Page(number, body, records, received_at=received_at)
 
     def accept(self, response: requests.Response, page: Page) -> Page:
         """Make ``page`` (decoded from ``response``) the page read most recently."""

@@ -25,8 +25,9 @@ class RequestPlanner:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Configured headers (tap-level, then stream-level), JSON by default."""
-        return {"Accept": "application/json", **(self.settings.headers or {})}
+        """Configured headers (tap-level, then stream-level); ``Accept`` asks for the
+        stream's ``response.format`` unless configured."""
+        return {"Accept": self.settings.response.accept, **(self.settings.headers or {})}
 
     def url(self, context: dict | None) -> str:
         """The endpoint's URL as configured; a child's with the parent's values filled in."""

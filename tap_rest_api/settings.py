@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from singer_sdk import typing as th
@@ -20,8 +20,10 @@ from rest_api_core.settings import (
     TLS,
 )
 from rest_api_core.tls import Transport
+from tap_rest_api.decoders import COMPRESSIONS, FORMATS, ResponseFormat
 from tap_rest_api.pagination import PAGINATION_TYPES, PaginationSettings
 from tap_rest_api.parents import ParentLink
+from tap_rest_api.report_settings import ReportSettings
 
 HTTP_METHODS = ("GET", "POST")
 _SCALAR = th.AnyOf(th.StringType, th.IntegerType, th.NumberType, th.BooleanType)
@@ -86,9 +88,72 @@ TAP_CONCURRENCY = th.Property(
                 "1, streams are read side by side",
 )
 
+RESPONSE = th.Property("response", th.ObjectType(
+    th.Property("format", th.StringType, allowed_values=list(FORMATS),
+                description="json (default), jsonl, csv or xml"),
+    th.Property("root_key", th.StringType,
+                description="Dot path to the records (json), or their element path (xml)"),
+    th.Property("compression", th.StringType, allowed_values=list(COMPRESSIONS),
+                description="auto (default: gzip and zip told by their first bytes), none, "
+                            "gzip or zip"),
+    th.Property("zip_members", th.StringType,
+                description="Glob of the zip members to read, in name order (every member)"),
+    th.Property("csv", th.ObjectType(
+        th.Property("delimiter", th.StringType, description="(,)"),
+        th.Property("quotechar", th.StringType, description='(")'),
+        th.Property("header", th.BooleanType, description="The first row names the fields "
+                                                          "(true)"),
+        th.Property("columns", th.ArrayType(th.StringType),
+                    description="Field names in column order (needed without a header)"),
+        th.Property("encoding", th.StringType, description="Text encoding (utf-8)"),
+        th.Property("skip_rows", th.IntegerType(minimum=0),
+                    description="Lines skipped before the header (0)"),
+    )),
+    th.Property("xml", th.ObjectType(
+        th.Property("attribute_prefix", th.StringType, description="(@)"),
+        th.Property("text_key", th.StringType, description="(#text)"),
+        th.Property("force_list", th.ArrayType(th.StringType),
+                    description="Elements that are always lists, even when alone"),
+    )),
+    th.Property("empty_on", th.ArrayType(th.IntegerType(minimum=400, maximum=599)),
+                description="HTTP statuses that mean no records (e.g. 404, 410) "
+                            "instead of a failure"),
+))
+
+REPORT = th.Property("report", th.ObjectType(
+    th.Property("create", th.ObjectType(
+        th.Property("url", th.StringType, required=True),
+        th.Property("method", th.StringType, allowed_values=list(HTTP_METHODS)),
+        th.Property("body", th.ObjectType(), description="JSON request body"),
+        th.Property("params", th.ObjectType(additional_properties=_SCALAR)),
+    ), required=True),
+    th.Property("poll", th.ObjectType(
+        th.Property("url", th.StringType, required=True,
+                    description="With {job.<dot path>} placeholders from the create answer"),
+        th.Property("every", th.NumberType(minimum=0), description="Seconds between polls (5)"),
+        th.Property("timeout", th.NumberType(minimum=0),
+                    description="Seconds before the job is given up (3600)"),
+        th.Property("status_field", th.StringType, description="Dot path (status)"),
+        th.Property("done", th.ArrayType(th.StringType), required=True),
+        th.Property("failed", th.ArrayType(th.StringType)),
+        th.Property("message_field", th.StringType,
+                    description="Dot path to the job's error message (message)"),
+    ), required=True),
+    th.Property("download", th.ObjectType(
+        th.Property("url_field", th.StringType, required=True,
+                    description="Dot path in the last poll answer: a URL or a list of URLs"),
+    ), required=True),
+), description="Create a report job, poll it until done, then read its files")
+
+MAX_DOWNLOAD_BYTES = th.Property(
+    "max_download_bytes", th.IntegerType(minimum=1), title="Largest download",
+    description="Most bytes of one streamed file (jsonl, csv, xml, compressed), counted after "
+                "decompression (default: no limit)",
+)
+
 STREAM = th.ObjectType(
     th.Property("name", th.StringType, required=True, description="Stream name"),
-    th.Property("url", th.StringType, required=True, description="Endpoint URL"),
+    th.Property("url", th.StringType, description="Endpoint URL (not with report)"),
     th.Property("method", th.StringType, allowed_values=list(HTTP_METHODS)),
     HEADERS,
     th.Property("params", th.ObjectType(additional_properties=th.AnyOf(
@@ -96,12 +161,8 @@ STREAM = th.ObjectType(
     th.Property("body", th.ObjectType(), description="JSON request body (POST)"),
     AUTH,
     PAGINATION,
-    th.Property("response", th.ObjectType(
-        th.Property("root_key", th.StringType, description="Dot path to the records"),
-        th.Property("empty_on", th.ArrayType(th.IntegerType(minimum=400, maximum=599)),
-                    description="HTTP statuses that mean no records (e.g. 404, 410) "
-                                "instead of a failure"),
-    )),
+    RESPONSE,
+    REPORT,
     RATE_LIMIT,
     th.Property("schema", th.ArrayType(SCHEMA_FIELD),
                 description="Declared fields; inferred from the first page if omitted"),
@@ -111,6 +172,7 @@ STREAM = th.ObjectType(
     MAX_RESPONSE_BYTES,
     TLS,
     PROXY,
+    MAX_DOWNLOAD_BYTES,
     STREAM_CONCURRENCY,
     th.Property("parent", th.StringType,
                 description="Stream whose records this one is requested for, once each, "
@@ -131,6 +193,7 @@ CONFIG_SCHEMA = forbid_unknown_keys(
         MAX_RESPONSE_BYTES,
         TLS,
         PROXY,
+        MAX_DOWNLOAD_BYTES,
         TAP_CONCURRENCY,
         th.Property(
             "emit_activate_version_messages", th.BooleanType, default=True,
@@ -183,6 +246,8 @@ class StreamSettings:
     timeout: float = DEFAULT_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     parent_link: ParentLink | None = None
+    response: ResponseFormat = field(default_factory=ResponseFormat)
+    report: ReportSettings | None = None
     concurrency: int = 1
     """Requests in flight at once: the stricter of the stream's and the tap's setting."""
     transport: Transport | None = None
@@ -195,9 +260,12 @@ class StreamSettings:
         path = f"streams[{index}]"
         pagination = stream.get("pagination")
         incremental = stream.get("incremental")
+        report = ReportSettings.of(stream["report"]) if stream.get("report") else None
+        max_response_bytes = int(
+            _stream_or_top(stream, config, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES))
         return cls(
             name=stream["name"],
-            url=stream["url"],
+            url=report.create_url if report is not None else stream["url"],
             field_path=path,
             method=(stream.get("method") or "GET").upper(),
             headers={**(config.get("headers") or {}), **(stream.get("headers") or {})},
@@ -213,10 +281,12 @@ class StreamSettings:
             primary_keys=tuple(stream.get("primary_keys") or ()),
             incremental=Incremental(**incremental) if incremental else None,
             timeout=float(_stream_or_top(stream, config, "timeout", DEFAULT_TIMEOUT)),
-            max_response_bytes=int(
-                _stream_or_top(stream, config, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
-            ),
+            max_response_bytes=max_response_bytes,
             parent_link=ParentLink.of(stream),
+            response=ResponseFormat.of(
+                stream.get("response"), max_response_bytes,
+                _stream_or_top(stream, config, "max_download_bytes", None)),
+            report=report,
             concurrency=_concurrency(stream, config, path),
             transport=_transport(stream, config, path),
         )

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from rest_api_core.errors import ConfigError
+from tap_rest_api.csv_cells import empty_cells_as_null
 from tap_rest_api.inference import InferredSchema
 from tap_rest_api.schema import DeclaredRecords
 from tap_rest_api.sdk_seam import catalog_schema, forget_mapping, held_schema, hold_schema, tap_of
@@ -93,6 +94,8 @@ class StreamSchema:
         if self._declared_records is None:
             self._declared_records = DeclaredRecords(stream.name, stream.schema, stream.logger,
                                                      stream.primary_keys)
+        if stream.settings.response.format == "csv":
+            records = empty_cells_as_null(records, stream.schema)
         for record in records:
             yield self._declared_records.conform(record, stream.reader.pages_read)
 
@@ -117,7 +120,10 @@ class StreamSchema:
                 if from_parent:
                     for each in page.records:
                         each.update(from_parent)
-                page_fits = self._page_fits(page)
+                # A streamed page is checked record by record past those read ahead.
+                page_fits = self._page_fits(page) and page.streamed is None
+            if from_parent and page.streamed is not None:
+                record.update(from_parent)
             if not page_fits and self._inferred.fit(record):
                 self._announce(self._inferred.schema)
             yield record

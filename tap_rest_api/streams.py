@@ -36,6 +36,7 @@ from tap_rest_api.page_loop import PageLoop, reads_pages_ahead
 from tap_rest_api.pagination import GuardedPaginator, PageWindow, build_paginator
 from tap_rest_api.record_writer import RecordWriter
 from tap_rest_api.records import PageReader
+from tap_rest_api.report_job import ReportJob
 from tap_rest_api.request_plan import RequestPlanner, prepared
 from tap_rest_api.schema import declared_schema
 from tap_rest_api.sdk_seam import BatchConfig, SeamStream, use_session
@@ -136,7 +137,7 @@ class RestApiStream(SeamStream):
 
     @property
     def http_headers(self) -> dict[str, str]:
-        """Configured headers (tap-level, then stream-level), JSON by default."""
+        """Configured headers (tap-level, then stream-level); see ``RequestPlanner.headers``."""
         return self.planner.headers
 
     @property
@@ -172,8 +173,10 @@ class RestApiStream(SeamStream):
 
     def request_decorator(self, func: Callable) -> Callable:
         """Rate limit every try and retry transient failures with the shared policy; a request
-        already answered is not sent again (``AnswerSources``)."""
-        retrying = self.http.retrying(func)
+        already answered is not sent again (``AnswerSources``). A streamed format's body is
+        left unread by ``send_once`` (the SDK's own step would read it whole)."""
+        retrying = self.http.retrying(
+            self.answers.send_once if self.settings.response.streamed else func)
 
         def send(request: requests.PreparedRequest, context: dict | None) -> requests.Response:
             return self.answers.answer(request, context, retrying)
@@ -199,12 +202,15 @@ class RestApiStream(SeamStream):
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         """The records of the page (decoded once, in ``validate_response``)."""
-        return self.reader.read(response).records
+        return self.reader.read(response).all_records()
 
     def request_records(self, context: dict | None) -> Iterable[dict]:
         """Every record of every page, in page order; pages ahead when ``concurrency`` allows
         (``PageLoop``). A child's pages are read one after another: its concurrency goes to
-        the first requests of upcoming parents instead (``ChildPlanner``)."""
+        the first requests of upcoming parents instead (``ChildPlanner``). A stream with
+        ``report`` reads the files of one report job instead (``ReportJob``)."""
+        if self.settings.report is not None:
+            return ReportJob(self, context).records()
         if reads_pages_ahead(self):
             return PageLoop(self, context).records()
         return super().request_records(context)

@@ -11,6 +11,7 @@ import click
 from singer_sdk import Stream
 from singer_sdk.exceptions import ConfigValidationError
 
+from rest_api_core.config import SettingsProblem
 from rest_api_core.credentials import CredentialSources
 from rest_api_core.errors import ConfigError, ConnectorError
 from rest_api_core.extras import MissingExtraError, require_extra
@@ -23,6 +24,7 @@ from tap_rest_api.interrupt import StopGate, StopRequested
 from tap_rest_api.log_filter import install_quiet_repeats, log_failure
 from tap_rest_api.output import BufferedMsgSpecWriter
 from tap_rest_api.parents import link_problems
+from tap_rest_api.report_settings import response_problems
 from tap_rest_api.sdk_seam import SeamTap
 from tap_rest_api.settings import CONFIG_SCHEMA, StreamSettings, check_unique_names
 from tap_rest_api.side_by_side import sync_side_by_side
@@ -73,6 +75,11 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, SeamTap):
             self._in_flight = InFlightCap(self.config.get("concurrency"))
         return self._in_flight
 
+    def more_problems(self, config: dict[str, Any]) -> list[SettingsProblem]:
+        """The ``response`` format and ``report`` checks, with the settings schema's."""
+        streams = config.get("streams")
+        return response_problems(streams) if isinstance(streams, list) else []
+
     def discover_streams(self) -> list[RestApiStream]:
         """One stream per entry of ``streams``; every settings problem is reported at once."""
         streams: list[RestApiStream] = []
@@ -82,8 +89,14 @@ class TapRestApi(FreezesImportsMixin, StrictConfigMixin, SeamTap):
         except ConfigError as error:
             problems.append(str(error))
         problems += [str(problem) for problem in link_problems(self.config["streams"])]
+        # Repeated from ``more_problems``: ``--discover`` builds the streams unchecked.
+        misread = response_problems(self.config["streams"])
+        problems += [str(problem) for problem in misread]
+        unbuildable = {problem.path[1] for problem in misread}
         problems += self._batch_file_problems()
         for index in range(len(self.config["streams"])):
+            if index in unbuildable:
+                continue
             try:
                 streams.append(RestApiStream(self, StreamSettings.from_config(self.config, index)))
             except ConfigError as error:

@@ -202,9 +202,10 @@ def _plugin_problems(plugin: PluginSettings) -> list[SettingsProblem]:
     parent and child (imported here, like the plugin classes, only when needed)."""
     problems = find_problems(plugin.settings, plugin_schema(plugin.executable))
     if plugin.executable == TAP:
-        from tap_rest_api import link_problems
+        from tap_rest_api import link_problems, response_problems
 
         problems += link_problems(plugin.settings["streams"])
+        problems += response_problems(plugin.settings["streams"])
     return problems
 
 
