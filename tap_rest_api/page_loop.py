@@ -24,9 +24,13 @@ if TYPE_CHECKING:
 
 def reads_pages_ahead(stream: RestApiStream) -> bool:
     """True for a root offset/page stream with ``concurrency`` above 1, read whole (not for
-    its sample, nor a Spark partition's page window)."""
+    its sample, nor a Spark partition's page window, nor a newest-first feed that stops at its
+    bookmark: no request may go past that page)."""
     pagination = stream.settings.pagination
-    return (stream.settings.concurrency > 1 and pagination is not None
+    incremental = stream.settings.incremental
+    return (stream.settings.concurrency > 1
+            and (incremental is None or incremental.order != "descending")
+            and pagination is not None
             and pagination.type in WINDOWED_TYPES and not stream.answers.sampling
             and stream.page_window is None and stream.parent_stream is None)
 

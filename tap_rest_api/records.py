@@ -11,6 +11,7 @@ import msgspec
 import requests
 
 from rest_api_core.dot_paths import dig
+from rest_api_core.response_rules import ResponseRules
 
 if TYPE_CHECKING:
     from tap_rest_api.settings import StreamSettings
@@ -45,7 +46,7 @@ class Page:
     body: Any
     records: list[dict[str, Any]]
     empty_status: bool = False
-    """The response's status is one of ``response.empty_on``: no records, no next page."""
+    """An ``ignore`` rule (or ``response.empty_on``) matched: no records, no next page."""
     received_at: datetime | None = None
 
 
@@ -54,12 +55,12 @@ class PageReader:
 
     def __init__(
         self, stream_name: str, root_key: str | None, logger: logging.Logger,
-        empty_on: frozenset[int] = frozenset(),
+        rules: ResponseRules | None = None,
     ) -> None:
         self.stream_name = stream_name
         self.root_key = root_key
         self.logger = logger
-        self.empty_on = empty_on
+        self.rules = rules or ResponseRules()
         self.pages_read = 0
         self.last_received_at: datetime | None = None
         self._last: tuple[requests.Response, Page] | None = None
@@ -67,7 +68,8 @@ class PageReader:
     @classmethod
     def for_stream(cls, settings: StreamSettings, logger: logging.Logger) -> PageReader:
         """A reader of the stream's pages as its settings describe them."""
-        return cls(settings.name, settings.root_key, logger, settings.empty_on)
+        return cls(settings.name, settings.root_key, logger,
+                   ResponseRules(settings.response_rules))
 
     @property
     def last_page(self) -> Page:
@@ -86,7 +88,7 @@ class PageReader:
         """``response`` decoded as page ``number``, changing nothing here: safe in any thread
         (pages read ahead are decoded by the thread that fetched them)."""
         received_at = datetime.now(timezone.utc)
-        if response.status_code in self.empty_on:
+        if self.rules.ignores(response):
             return Page(number, None, [], empty_status=True, received_at=received_at)
         body = decode_json(response)
         return Page(number, body, self._records_in(body, number), received_at=received_at)
