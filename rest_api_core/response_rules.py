@@ -87,12 +87,17 @@ class ResponseRule:
         return f"matches {self.source} (ignore)"
 
     def quoted(self, body: bytes, document: Any) -> str:
-        """The body's error text this rule saw, redacted and cut to a readable length."""
-        text = body.decode("utf-8", errors="replace")
-        if self.field is not None and document is not _ABSENT:
-            value = dig(document, self.field, None)
+        """The body's error text, redacted and cut to a readable length: the matched field
+        when it holds an object or a list (GraphQL ``errors``), else the whole body."""
+        if document is _ABSENT:
+            document = _decoded(body)
+        value = dig(document, self.field, None) if self.field and document is not _ABSENT else None
+        if not isinstance(value, (dict, list)):
+            value = document
+        if value is _ABSENT:
+            text = " ".join(body.decode("utf-8", errors="replace").split())
+        else:
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        text = " ".join(text.split())
         if len(text) > QUOTED_CHARS:
             text = text[:QUOTED_CHARS] + "..."
         return SECRETS.redact(text)
