@@ -297,3 +297,31 @@ def test_without_end_value_windows_end_at_the_run_start(httpserver: HTTPServer, 
     assert len(api.ranges) == 2
     last_end = api.ranges[-1][1]
     assert timedelta(0) <= last_end - now.replace(microsecond=0) < timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_a_child_walks_its_windows_per_parent_with_a_bookmark_each(httpserver: HTTPServer, tap,
+                                                                   tmp_path, concurrency):
+    rows = charges(days=21)
+    apis = {account: WindowedApi(rows) for account in ("a1", "a2", "a3")}
+    httpserver.expect_request("/accounts").respond_with_json(
+        [{"id": account} for account in apis])
+    for account, api in apis.items():
+        httpserver.expect_request(f"/accounts/{account}/charges").respond_with_handler(api)
+    child = _config(httpserver, end_value=iso(START + 21 * DAY),
+                    concurrency=concurrency)["streams"][0]
+    child.update(url=httpserver.url_for("/accounts") + "/{parent.id}/charges",
+                 parent="accounts")
+    config = {"streams": [stream("accounts", httpserver.url_for("/accounts"),
+                                 primary_keys=["id"]), child]}
+
+    run = tap(config)
+
+    assert run.returncode == 0, run.stderr
+    for api in apis.values():
+        assert api.ranges == _windows(START, START + 21 * DAY)
+    assert len(run.records("charges")) == 3 * len(rows)
+    partitions = run.of_type("STATE")[-1]["value"]["bookmarks"]["charges"]["partitions"]
+    bookmarks = sorted((p["context"]["_accounts_id"], p["replication_key_value"])
+                       for p in partitions)
+    assert bookmarks == [(account, iso(START + 21 * DAY)) for account in ("a1", "a2", "a3")]
