@@ -89,8 +89,13 @@ class WindowRun:
                 stream.reader.accept(response, page)
                 yield from page.records
             return
+        yield from self.read(window, context)
+
+    def read(self, window: windows.Window, context: dict | None) -> Iterator[dict[str, Any]]:
+        """The records of one window, with the stream's full pagination (a Spark partition
+        reads its windows this way)."""
         self.current = window
         try:
-            yield from stream.request_records(context)
+            yield from self.stream.request_records(context)
         finally:
             self.current = None
