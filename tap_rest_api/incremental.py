@@ -132,27 +132,27 @@ def parse_incremental(stream: dict[str, Any], path: str) -> Incremental | None:
 
 def _check_together(settings: Incremental, where: str) -> None:
     """Settings that only make sense with (or without) others."""
-    problems = []
-    if settings.window is not None:
-        if settings.param is not None:
-            problems.append(f"{where}.param: not with window (the window sends its range "
-                            "through start_param/end_param or {window.*} placeholders)")
-        if settings.start is None:
-            problems.append(f"{where}.start_value: required with window (where the first "
-                            "run's first window starts)")
-        if settings.order == "descending":
-            problems.append(f"{where}.order: descending is not supported with window")
-        if settings.end_param is not None:
-            problems.append(f"{where}.end_param: not with window (use window.end_param)")
-    elif settings.param is None and settings.filter != "client":
-        problems.append(f"{where}.param: required (the request parameter that receives the "
-                        "bookmark), unless window sends a range or filter is client")
-    if settings.lookback is not None and settings.window is None:
-        problems.append(f"{where}.lookback: needs window (each run's first window starts "
-                        "this far before the bookmark)")
-    if settings.sorted and settings.order == "descending":
-        problems.append(f"{where}.sorted: true contradicts order: descending")
-    if problems:
-        raise ConfigError(problems[0])
-    if settings.window is not None and settings.start is not None:
-        settings.window.check_resolution(settings.start, f"{where}.window")
+    window = settings.window
+    problem = None
+    if window is not None and settings.param is not None:
+        problem = (f"{where}.param: not with window (the window sends its range through "
+                   "start_param/end_param or {window.*} placeholders)")
+    elif window is not None and settings.start is None:
+        problem = (f"{where}.start_value: required with window (where the first run's first "
+                   "window starts)")
+    elif window is not None and settings.order == "descending":
+        problem = f"{where}.order: descending is not supported with window"
+    elif window is not None and settings.end_param is not None:
+        problem = f"{where}.end_param: not with window (use window.end_param)"
+    elif window is None and settings.param is None and settings.filter != "client":
+        problem = (f"{where}.param: required (the request parameter that receives the "
+                   "bookmark), unless window sends a range or filter is client")
+    elif window is None and settings.lookback is not None:
+        problem = (f"{where}.lookback: needs window (each run's first window starts this far "
+                   "before the bookmark)")
+    elif settings.sorted and settings.order == "descending":
+        problem = f"{where}.sorted: true contradicts order: descending"
+    if problem is not None:
+        raise ConfigError(problem)
+    if window is not None:
+        window.check_resolution(settings.start, f"{where}.window")

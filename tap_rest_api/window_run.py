@@ -37,11 +37,14 @@ class WindowRun:
         start = windows.first_start(bookmark, settings.start, settings.lookback, settings.unit)
         return windows.plan(start, self.end, settings.window.step)
 
-    def sample_window(self) -> windows.Window | None:
+    def sample_window(self) -> windows.Window:
         """The first window the sync will read, for the page read to infer the schema: from
-        the state as it came in (read, never written: the sync has not begun)."""
+        the state as it came in (read, never written: the sync has not begun); with nothing
+        left to read, the last window before the run's end."""
         found = self.plan(self._incoming_bookmark())
-        return found[0] if found else None
+        if found:
+            return found[0]
+        return windows.Window(1, self.end - self.settings.window.step, self.end)
 
     def _incoming_bookmark(self) -> Any:
         stream = self.stream
