@@ -29,13 +29,14 @@ class ClientFilter:
         self.keeper = keeper
         self.bookmark = bookmark
         incremental = stream.settings.incremental
-        self.drops = incremental.filter == "client"
         self.newest_first = incremental.order == "descending"
+        self.drops = incremental.filter == "client" or self.newest_first
+        """A newest-first feed drops what it already has too: the last page's older part."""
         self.dropped = 0
 
     def records(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """``records`` newer than the bookmark (all of them, without ``filter: client``); a
-        record that has no timestamp value is kept (nothing is dropped unseen)."""
+        """``records`` newer than the bookmark; a record that has no timestamp value is kept
+        (nothing is dropped unseen)."""
         stopping = False
         for record in records:
             moment, _ = self.keeper.value_of(record)
@@ -49,8 +50,8 @@ class ClientFilter:
             yield record
         if self.dropped:
             self.stream.logger.info(
-                "Stream '%s': %d records at or before the bookmark dropped (incremental.filter "
-                "is client)", self.stream.name, self.dropped)
+                "Stream '%s': %d records at or before the bookmark dropped (client-side "
+                "incremental)", self.stream.name, self.dropped)
 
     def _stop_paging(self) -> None:
         """This page is the last: the rest of the feed is older than the bookmark."""

@@ -87,7 +87,7 @@ def test_client_filter_drops_exactly_the_records_at_or_before_the_bookmark(
     assert run.returncode == 0, run.stderr
     assert [r["id"] for r in run.records()] == [8, 3, 1, 12, 5]
     assert len(httpserver.log) == 3  # every page is read: the order is unknown
-    assert "5 records at or before the bookmark dropped" in run.stderr
+    assert "5 records at or before the bookmark dropped (client-side incremental)" in run.stderr
     assert _bookmark(run) == "2025-03-30T12:00:00Z"
 
 
@@ -118,3 +118,15 @@ def test_client_filter_needs_no_param_but_a_server_filter_does(httpserver: HTTPS
     assert run.returncode != 0
     assert "streams[0].incremental.param: required" in run.stderr
     assert httpserver.log == []
+
+
+def test_newest_first_with_a_server_filter_drops_the_last_pages_older_part(
+        httpserver: HTTPServer, tap, tmp_path):
+    httpserver.expect_request("/feed").respond_with_handler(_paged(FEED))
+    run = tap(_config(httpserver, param="since", order="descending"),
+              "--state", _state(tmp_path, FEED[6]["updated_at"]))
+
+    assert run.returncode == 0, run.stderr
+    assert httpserver.log[0][0].args["since"] == FEED[6]["updated_at"]
+    assert [r.args["page"] for r, _ in httpserver.log] == ["1", "2"]
+    assert [r["id"] for r in run.records()] == [1, 2, 3, 4, 5, 6]
