@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from tap_rest_api import windows
-from tap_rest_api.instants import format_instant
+from tap_rest_api.instants import format_instant, parse_instant
 from tap_rest_api.windows_ahead import WindowsAhead
 
 if TYPE_CHECKING:
@@ -61,6 +61,10 @@ class WindowRun:
         out, its bookmark and STATE."""
         stream = self.stream
         bookmark = stream.get_starting_replication_key_value(context)
+        if bookmark is not None and parse_instant(bookmark, self.settings.unit) is None:
+            stream.logger.warning(
+                "Stream '%s': the state's bookmark %r is not a timestamp; the windows start "
+                "at incremental.start_value", stream.name, bookmark)
         plan = self.plan(bookmark)
         if not plan:
             stream.logger.info("Stream '%s': nothing to read (bookmark %s is at or after the "

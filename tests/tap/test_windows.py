@@ -261,6 +261,8 @@ def test_a_nested_replication_key_in_unix_milliseconds_is_compared_as_instants(
      "streams[0].incremental.window.format: '%H:%M' cannot encode a timestamp"),
     ({"window": {"step": "6h", "format": "%Y-%m-%d"}},
      "streams[0].incremental.window.format: '%Y-%m-%d' writes two successive window bounds"),
+    ({"window": {"step": "P1M"}}, "streams[0].incremental.window.step: expected a duration "
+                                  "such as 7d, 6h, 30m, 90s or ISO 8601 (P7D, PT6H; no months"),
     ({"param": "since", "window": {"step": "7d"}},
      "streams[0].incremental.param: not with window"),
     ({"window": None, "param": "since", "lookback": "1d"},
@@ -415,3 +417,12 @@ def test_a_run_stopped_inside_window_3_resumes_there(threaded_server: HTTPServer
     # the unit of resumption; nothing is skipped
     assert sorted(set(first_ids) | set(second_ids)) == [r["id"] for r in rows]
     assert set(first_ids) & set(second_ids) <= set(_in_range(rows, *windows[2]))
+
+
+@pytest.mark.parametrize("step", ["P7D", "P1W", "168h"])
+def test_iso_8601_and_short_steps_cut_the_same_windows(httpserver: HTTPServer, tap, step):
+    api = WindowedApi(charges(days=15))
+    httpserver.expect_request("/charges").respond_with_handler(api)
+    run = tap(_config(httpserver, end_value=iso(START + 15 * DAY), window={"step": step}))
+    assert run.returncode == 0, run.stderr
+    assert api.ranges == _windows(START, START + 15 * DAY)
