@@ -59,11 +59,6 @@ class ResponseRule:
     source: str = "response.rules"
     """The setting that holds this rule, for messages."""
 
-    @property
-    def reads_body(self) -> bool:
-        """The rule needs the body, not only the status."""
-        return self.field is not None or self.body_contains is not None
-
     def matches(self, status: int, body: bytes, document: Any) -> bool:
         """True if the answer (``document``: the body decoded, or ``_ABSENT``) matches."""
         if self.statuses and status not in self.statuses:
