@@ -23,6 +23,7 @@ from rest_api_core.origin import Origin, origin_of
 from rest_api_core.ratelimit import HostLimiters, RateLimiter
 from rest_api_core.ratelimit_headers import exhausted_wait
 from rest_api_core.redact import SECRETS
+from rest_api_core.response_rules import ResponseRule, ResponseRules, RuleRetryError
 from rest_api_core.retry import RetriableStatusError, RetryPolicy, retry_after_seconds
 
 if TYPE_CHECKING:  # auth builds token and login clients on this module: no import at runtime
@@ -231,7 +232,10 @@ class HttpClient:
         limiters: HostLimiters | None = None,
         in_flight: AbstractContextManager | None = None,
         transport: Transport | None = None,
+        rules: ResponseRules | None = None,
     ) -> None:
+        self.rules = rules or ResponseRules()
+        """``response.rules``: what an answer means beyond its status (``check``)."""
         self.session = ConnectorSession(auth, timeout, max_response_bytes)
         if transport is not None:
             transport.apply(self.session)
@@ -246,8 +250,10 @@ class HttpClient:
         self.in_flight = in_flight or nullcontext()
         """Held around each try (a run-wide cap on requests in flight, ``InFlightCap``)."""
 
-    def check(self, response: requests.Response) -> None:
-        """Honour rate-limit headers, then raise for a failed status: retriable or fatal.
+    def check(self, response: requests.Response) -> ResponseRule | None:
+        """Honour rate-limit headers, then the response rules, then raise for a failed
+        status: retriable or fatal. Returns the ``ignore`` rule that says the answer holds
+        nothing (whatever its status), else None.
 
         A server that says no requests remain holds every request to its host until the
         reset (at most ``max_retry_wait``), and so does a ``Retry-After`` on a retried status
@@ -261,8 +267,17 @@ class HttpClient:
             logger.info("Rate limit reached for %s: next request in %.1f s",
                         describe(response), wait)
             self.limiter.pause_until(time.monotonic() + wait)
+        if self.rules:
+            try:
+                ignored = self.rules.apply(response, describe(response))
+            except RuleRetryError as error:
+                self._hold_host(error.wait if error.wait is not None
+                                else retry_after_seconds(response))
+                raise
+            if ignored is not None:
+                return ignored
         if status < 300:
-            return
+            return None
         message = f"HTTP {status} {response.reason or ''} for {describe(response)}".replace(
             "  ", " "
         )
@@ -270,16 +285,18 @@ class HttpClient:
         if excerpt:
             message += f": {excerpt}"
         if status in self.policy.retry_on or (status == 403 and quota_wait is not None):
-            demanded = retry_after_seconds(response)
-            if demanded is not None and demanded <= self.policy.max_retry_wait:
-                # Every thread calling this host waits, not just the one retrying (a longer
-                # wait is not retried at all: the policy fails the request instead).
-                self.limiter.pause_until(time.monotonic() + demanded)
+            self._hold_host(retry_after_seconds(response))
             raise RetriableStatusError(message, response)
         if 300 <= status < 400:
             message += f" (redirect to {SECRETS.redact(response.headers.get('Location', '?'))}"
             message += " not followed)"
         raise HTTPStatusError(message, status, response)
+
+    def _hold_host(self, demanded: float | None) -> None:
+        """Every thread calling this host waits out a retry's wait, not just the one retrying
+        (a wait above ``max_retry_wait`` is not retried at all: the policy fails instead)."""
+        if demanded is not None and demanded <= self.policy.max_retry_wait:
+            self.limiter.pause_until(time.monotonic() + demanded)
 
     def _log_backoff(self, details: dict) -> None:
         error = details.get("exception")

@@ -84,7 +84,9 @@ class RetryPolicy:
     def wait_for(self, error: BaseException | None, attempt: int) -> float:
         """Seconds to wait after failed try number ``attempt`` (0-based) that raised ``error``."""
         response = getattr(error, "response", None)
-        demanded = retry_after_seconds(response)
+        demanded = getattr(error, "wait", None)  # a response rule's own `wait`
+        if demanded is None:
+            demanded = retry_after_seconds(response)
         if demanded is None and response is not None:
             demanded = exhausted_wait(response.headers)
         if demanded is None:

@@ -180,3 +180,32 @@ PROXY = th.Property(
     description="Proxy URL for every request, token and login endpoints included "
                 "(default: HTTP(S)_PROXY / NO_PROXY from the environment)",
 )
+
+RESPONSE_RULES = th.Property(
+    "rules",
+    th.ArrayType(th.ObjectType(
+        th.Property("when", th.ObjectType(
+            th.Property("status", th.CustomType({"type": ["integer", "array"],
+                                                  "items": {"type": "integer"}}),
+                        description="An HTTP status, or a list of them"),
+            th.Property("field", th.StringType, description="Dot path into the JSON body"),
+            th.Property("equals", th.AnyType, description="The field equals this value"),
+            th.Property("in", th.ArrayType(th.AnyType),
+                        description="The field is one of these values"),
+            th.Property("present", th.BooleanType,
+                        description="The field is there and not null (true), or not (false)"),
+            th.Property("body_contains", th.StringType,
+                        description="The body contains this plain text"),
+            additional_properties=False,
+        ), required=True),
+        th.Property("then", th.StringType, required=True,
+                    allowed_values=["retry", "fail", "ignore"],
+                    description="retry (the retry policy), fail (quoting the body's error), "
+                                "ignore (no records, no next page)"),
+        th.Property("wait", th.NumberType,
+                    description="retry: seconds before the next try (default: Retry-After, "
+                                "else the policy's backoff)"),
+        additional_properties=False,
+    )),
+    description="What an answer means beyond its status, tried in order (first match wins)",
+)

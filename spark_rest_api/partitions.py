@@ -8,6 +8,9 @@ Stream                                                 Partitions
 a child (``parent``), at any depth                     parent slices: the root's records (read
                                                        once here) split into contiguous slices,
                                                        each child read whole per parent
+``incremental.window``                                 window slices: the windows from
+                                                       ``start_value`` to ``end_value`` (or
+                                                       now), N windows over P partitions
 any other pagination, or none                          one partition for the stream
 =====================================================  =====================================
 
@@ -27,6 +30,7 @@ from rest_api_core.dot_paths import dig
 from spark_rest_api.children import ParentValues, lineage, root_values
 from tap_rest_api.pagination import WINDOWED_TYPES, PageWindow
 from tap_rest_api.streams import RestApiStream
+from tap_rest_api.windows import Window
 
 logger = logging.getLogger("spark_rest_api.partitions")
 
@@ -88,7 +92,27 @@ class ParentSlice(InputPartition):
         return None
 
 
-StreamPartition = WholeStream | PageRange | ParentSlice
+@dataclass(frozen=True)
+class WindowSlice(InputPartition):
+    """Read a contiguous run of a windowed stream's windows, each with its full pagination
+    (fixed on the driver: every task reads the same plan, whatever its clock says)."""
+
+    index: int
+    requests_per_second: float | None
+    windows: tuple[Window, ...]
+
+    @property
+    def window(self) -> PageWindow | None:
+        """No page window: every page of each time window."""
+        return None
+
+    @property
+    def ancestor_rates(self) -> tuple[tuple[str, float | None], ...]:
+        """No ancestors: a stream without parent."""
+        return ()
+
+
+StreamPartition = WholeStream | PageRange | ParentSlice | WindowSlice
 
 
 def share(requests_per_second: float | None, partitions: int, parallelism: int
@@ -125,10 +149,22 @@ def plan_children(stream: RestApiStream, wanted: int, parallelism: int) -> list[
             for index, (start, count) in enumerate(spread(len(parents), parts))]
 
 
+def plan_windows(stream: RestApiStream, wanted: int, parallelism: int) -> list[WindowSlice]:
+    """Window slices of a windowed stream (Spark reads keep no bookmark: from
+    ``start_value``): at most ``wanted``, at least one (maybe empty)."""
+    windows = stream.windows.plan(None)
+    parts = max(1, min(wanted, len(windows)))
+    each = share(_rate(stream), parts, parallelism)
+    return [WindowSlice(index, each, tuple(windows[start:start + count]))
+            for index, (start, count) in enumerate(spread(len(windows), parts))]
+
+
 def plan(stream: RestApiStream, wanted: int, parallelism: int) -> list[StreamPartition]:
     """The partitions of ``stream``: at most ``wanted``, sized for ``parallelism`` at once."""
     if stream.parent_stream is not None:
         return plan_children(stream, wanted, parallelism)
+    if stream.windows is not None:
+        return plan_windows(stream, wanted, parallelism)
     rate = _rate(stream)
     pagination = stream.settings.pagination
     if (wanted == 1 or pagination is None or pagination.type not in WINDOWED_TYPES

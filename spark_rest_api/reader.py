@@ -15,7 +15,7 @@ from rest_api_core.redact import install_log_redaction
 from spark_rest_api.children import child_records, lineage
 from spark_rest_api.conform import Conformer
 from spark_rest_api.errors import reported_as
-from spark_rest_api.partitions import ParentSlice, StreamPartition, plan
+from spark_rest_api.partitions import ParentSlice, StreamPartition, WindowSlice, plan
 from spark_rest_api.streams import open_stream
 from spark_rest_api.types import layout_of, singer_schema_of
 from tap_rest_api.streams import RestApiStream
@@ -27,7 +27,11 @@ ROWS_PER_BATCH = 2000
 def records_of(stream: RestApiStream, partition: StreamPartition, schema: dict[str, Any]
                ) -> Iterator[dict[str, Any]]:
     """The partition's records, held to the schema as the tap holds them: a page range or the
-    whole stream, or a child's records for each parent of a slice."""
+    whole stream, a run of time windows, or a child's records for each parent of a slice."""
+    if isinstance(partition, WindowSlice):
+        records = (record for window in partition.windows
+                   for record in stream.windows.read(window, None))
+        return Conformer(stream, schema["properties"])(records)
     if not isinstance(partition, ParentSlice):
         stream.page_window = partition.window
         return Conformer(stream, schema["properties"])(stream.request_records(None))

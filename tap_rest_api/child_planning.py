@@ -107,9 +107,15 @@ class ChildPlanner:
             # The bookmark this parent's sync will start from, as that sync records it first
             # (the same value then: the parent's own bookmark changes only in its sync).
             bookmark = start_bookmark(child, context)
+        window = None
+        if child.windows is not None:  # a windowed child's sync begins with its first window
+            windows = child.windows.plan(bookmark)
+            if not windows:
+                return None
+            window = windows[0]
         first = build_paginator(child.settings.pagination, child.reader, child.logger,
                                 frozenset())
         request = child.planner.http_request(context, first.current_value if first else None,
-                                             first, bookmark)
+                                             first, bookmark, window)
         ready = prepared(child, request)
         return None if child.answers.was_sampled(ready) else ready

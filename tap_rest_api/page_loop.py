@@ -25,10 +25,14 @@ if TYPE_CHECKING:
 def reads_pages_ahead(stream: RestApiStream) -> bool:
     """True for a root offset/page stream with ``concurrency`` above 1, read whole (not for
     its sample, nor a Spark partition's page window, nor a streamed format's: each of its
-    pages holds a connection until read through)."""
+    pages holds a connection until read through, nor a newest-first feed that stops at its
+    bookmark: no request may go past that page)."""
     pagination = stream.settings.pagination
-    return (stream.settings.concurrency > 1 and pagination is not None
+    incremental = stream.settings.incremental
+    return (stream.settings.concurrency > 1
             and not stream.settings.response.streamed
+            and (incremental is None or incremental.order != "descending")
+            and pagination is not None
             and pagination.type in WINDOWED_TYPES and not stream.answers.sampling
             and stream.page_window is None and stream.parent_stream is None)
 

@@ -139,6 +139,11 @@ class GuardedPaginator(BaseAPIPaginator):
         self.logger = logger
         self.window_pages = window_pages
         self._seen: set[Hashable] = set()
+        self._last_page = False
+
+    def stop_after_this_page(self) -> None:
+        """The page being read is the last one (a newest-first feed reached its bookmark)."""
+        self._last_page = True
 
     def loop_key(self, value: Any, response: requests.Response | None) -> Hashable:
         """What identifies a page request for loop detection."""
@@ -151,7 +156,8 @@ class GuardedPaginator(BaseAPIPaginator):
         """Move to the next page, or finish; stop at ``max_pages``; refuse a loop."""
         count_page(self)
         self._seen.add(self.loop_key(self.current_value, response))
-        if self.window_pages is not None and self.count >= self.window_pages:
+        if self._last_page or (self.window_pages is not None
+                               and self.count >= self.window_pages):
             finish(self)
             return
         if self.reader.read(response).empty_status or not self.has_more(response):

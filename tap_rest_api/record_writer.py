@@ -5,6 +5,7 @@ records out."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk.singerlib import RecordMessage
@@ -35,6 +36,7 @@ class RecordWriter:
         self._output = tap_of(stream).message_writer
         self._context: dict | None = None
         self._incremental = False
+        self._advance = partial(advance_bookmark, stream)
         self._unchanged: bool | None = None
         self._deselection: bool | None = None
         link = stream.settings.parent_link
@@ -48,6 +50,9 @@ class RecordWriter:
         """A sync of ``context`` begins (what the SDK bookmarks its records under)."""
         self._context = context
         self._incremental = self.stream.replication_method == REPLICATION_INCREMENTAL
+        keeper = self.stream.bookmarks  # a bookmark the tap keeps itself, or the SDK's step
+        self._advance = keeper.note if keeper is not None else partial(advance_bookmark,
+                                                                         self.stream)
 
     def write(self, record: dict[str, Any]) -> None:
         """The record's RECORD line and its bookmark, under the output lock. When the stream
@@ -63,14 +68,14 @@ class RecordWriter:
             else:
                 write_record_the_sdk_way(stream, record)
             if self._incremental:
-                advance_bookmark(stream, record, self._context)
+                self._advance(record, self._context)
 
     def after_record(self, record: dict[str, Any], context: dict | None) -> None:
         """The SDK's bookmark step after each record: already done by ``write`` when records
         go out as lines."""
         if self._incremental and not self.bookmarks_with_lines:
             with self._output.lock:
-                advance_bookmark(self.stream, record, context)
+                self._advance(record, context)
 
     def messages(self, record: dict[str, Any]) -> Iterator[RecordMessage]:
         """The record through the stream maps: ``trim`` instead of the SDK's conformance pass,

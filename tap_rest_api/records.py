@@ -13,6 +13,7 @@ import requests
 
 from rest_api_core.dot_paths import dig
 from rest_api_core.errors import ConnectorError
+from rest_api_core.response_rules import ResponseRules
 from tap_rest_api.decoders import ResponseFormat
 from tap_rest_api.json_pages import decompressed
 from tap_rest_api.streamed_page import StreamedRecords
@@ -48,7 +49,7 @@ class Page:
     body: Any
     records: list[dict[str, Any]]
     empty_status: bool = False
-    """The response's status is one of ``response.empty_on``: no records, no next page."""
+    """An ``ignore`` rule (or ``response.empty_on``) matched: no records, no next page."""
     received_at: datetime | None = None
     streamed: StreamedRecords | None = None
     """A streamed body's records (``records`` holds those read ahead)."""
@@ -75,13 +76,13 @@ class PageReader:
 
     def __init__(
         self, stream_name: str, root_key: str | None, logger: logging.Logger,
-        empty_on: frozenset[int] = frozenset(), decoding: ResponseFormat | None = None,
+        rules: ResponseRules | None = None, decoding: ResponseFormat | None = None,
     ) -> None:
         self.stream_name = stream_name
         self.root_key = root_key
         self.decoding = decoding or ResponseFormat(root_key=root_key)
         self.logger = logger
-        self.empty_on = empty_on
+        self.rules = rules or ResponseRules()
         self.pages_read = 0
         self.last_received_at: datetime | None = None
         self._last: tuple[requests.Response, Page] | None = None
@@ -89,8 +90,8 @@ class PageReader:
     @classmethod
     def for_stream(cls, settings: StreamSettings, logger: logging.Logger) -> PageReader:
         """A reader of the stream's pages as its settings describe them."""
-        return cls(settings.name, settings.root_key, logger, settings.empty_on,
-                   settings.response)
+        return cls(settings.name, settings.root_key, logger,
+                   ResponseRules(settings.response_rules), settings.response)
 
     @property
     def last_page(self) -> Page:
@@ -109,7 +110,7 @@ class PageReader:
         """``response`` decoded as page ``number``, changing nothing here: safe in any thread
         (pages read ahead are decoded by the thread that fetched them)."""
         received_at = datetime.now(timezone.utc)
-        if response.status_code in self.empty_on:
+        if self.rules.ignores(response):
             return Page(number, None, [], empty_status=True, received_at=received_at)
         where = f"stream '{self.stream_name}', page {number}"
         if self.decoding.streamed:

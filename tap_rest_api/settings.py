@@ -10,17 +10,20 @@ from singer_sdk import typing as th
 from rest_api_core.config import forbid_unknown_keys
 from rest_api_core.errors import ConfigError
 from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
+from rest_api_core.response_rules import ResponseRule, parse_rules
 from rest_api_core.settings import (
     AUTH,
     HEADERS,
     MAX_RESPONSE_BYTES,
     PROXY,
     RATE_LIMIT,
+    RESPONSE_RULES,
     TIMEOUT,
     TLS,
 )
 from rest_api_core.tls import Transport
 from tap_rest_api.decoders import COMPRESSIONS, FORMATS, ResponseFormat
+from tap_rest_api.incremental import INCREMENTAL, Incremental, parse_incremental
 from tap_rest_api.pagination import PAGINATION_TYPES, PaginationSettings
 from tap_rest_api.parents import ParentLink
 from tap_rest_api.report_settings import ReportSettings
@@ -60,20 +63,6 @@ SCHEMA_FIELD = th.ObjectType(
     th.Property("name", th.StringType, required=True),
     th.Property("type", th.StringType, required=True),
     th.Property("nullable", th.BooleanType),
-)
-
-INCREMENTAL = th.Property(
-    "incremental",
-    th.ObjectType(
-        th.Property("replication_key", th.StringType, required=True,
-                    description="Record field holding the bookmark"),
-        th.Property("param", th.StringType, required=True,
-                    description="Request parameter that receives the bookmark"),
-        th.Property("start_value", th.StringType, description="Sent when there is no state yet"),
-        th.Property("sorted", th.BooleanType,
-                    description="Records arrive in bookmark order (default false)"),
-    ),
-    title="Incremental replication",
 )
 
 STREAM_CONCURRENCY = th.Property(
@@ -117,7 +106,8 @@ RESPONSE = th.Property("response", th.ObjectType(
     )),
     th.Property("empty_on", th.ArrayType(th.IntegerType(minimum=400, maximum=599)),
                 description="HTTP statuses that mean no records (e.g. 404, 410) "
-                            "instead of a failure"),
+                            "instead of a failure (shorthand for ignore rules)"),
+    RESPONSE_RULES,
 ))
 
 REPORT = th.Property("report", th.ObjectType(
@@ -215,16 +205,6 @@ def _query_value(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class Incremental:
-    """Checked ``incremental`` settings."""
-
-    replication_key: str
-    param: str
-    start_value: str | None = None
-    sorted: bool = False
-
-
-@dataclass(frozen=True)
 class StreamSettings:
     """One stream's settings with the tap-level defaults applied."""
 
@@ -238,7 +218,8 @@ class StreamSettings:
     auth: dict[str, Any] | None = None
     pagination: PaginationSettings | None = None
     root_key: str | None = None
-    empty_on: frozenset[int] = frozenset()
+    response_rules: tuple[ResponseRule, ...] = ()
+    """``response.rules``, then ``response.empty_on`` as an ``ignore`` rule."""
     rate_limit: dict[str, Any] | None = None
     schema_fields: list[dict[str, Any]] | None = None
     primary_keys: tuple[str, ...] = ()
@@ -259,10 +240,10 @@ class StreamSettings:
         stream = config["streams"][index]
         path = f"streams[{index}]"
         pagination = stream.get("pagination")
-        incremental = stream.get("incremental")
         report = ReportSettings.of(stream["report"]) if stream.get("report") else None
         max_response_bytes = int(
             _stream_or_top(stream, config, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES))
+        response = stream.get("response") or {}
         return cls(
             name=stream["name"],
             url=report.create_url if report is not None else stream["url"],
@@ -274,12 +255,13 @@ class StreamSettings:
             auth=stream.get("auth") or config.get("auth"),
             pagination=PaginationSettings.parse(pagination, f"{path}.pagination")
             if pagination else None,
-            root_key=(stream.get("response") or {}).get("root_key"),
-            empty_on=frozenset((stream.get("response") or {}).get("empty_on") or ()),
+            root_key=response.get("root_key"),
+            response_rules=parse_rules(response.get("rules"), f"{path}.response.rules",
+                                       response.get("empty_on") or (), "response.empty_on"),
             rate_limit={**(config.get("rate_limit") or {}), **(stream.get("rate_limit") or {})},
             schema_fields=stream.get("schema"),
             primary_keys=tuple(stream.get("primary_keys") or ()),
-            incremental=Incremental(**incremental) if incremental else None,
+            incremental=parse_incremental(stream, path),
             timeout=float(_stream_or_top(stream, config, "timeout", DEFAULT_TIMEOUT)),
             max_response_bytes=max_response_bytes,
             parent_link=ParentLink.of(stream),

@@ -20,15 +20,12 @@ if TYPE_CHECKING:
 
 
 def check_replication_key(settings: StreamSettings, declared: dict[str, Any] | None) -> None:
-    """The bookmark is a top-level field, of the declared schema when there is one."""
+    """The bookmark's field (the first step of a dot path) is one of the declared schema
+    when there is one."""
     key = settings.incremental.replication_key
     where = f"{settings.field_path}.incremental.replication_key"
-    if "." in key:
-        msg = (f"{where}: {key!r} is a nested path; the bookmark must be a top-level record "
-               "field (the SDK's state keeps one value per top-level key)")
-        raise ConfigError(msg)
-    if declared is not None and key not in declared["properties"]:
-        msg = f"{where}: {key!r} is not a field of the declared schema"
+    if declared is not None and key.split(".")[0] not in declared["properties"]:
+        msg = f"{where}: {key.split('.')[0]!r} is not a field of the declared schema"
         raise ConfigError(msg)
 
 
@@ -142,7 +139,7 @@ class StreamSchema:
         inferred.observe_page(self.sample_records())
         schema = inferred.schema
         incremental = self.stream.settings.incremental
-        if incremental is not None:
+        if incremental is not None and "." not in incremental.replication_key:
             # A bookmark field absent from the first page: any scalar fits until typed.
             schema["properties"].setdefault(
                 incremental.replication_key, {"type": ["string", "integer", "number", "null"]})

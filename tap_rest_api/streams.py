@@ -10,7 +10,9 @@ The class wires named collaborators, one per concern:
 - ``record_writer`` (``RecordWriter``): RECORD lines with their bookmark;
 - ``batch_path`` (``BatchPath``): Parquet batch files instead of lines;
 - ``marks`` (``CompletionMarks``): ACTIVATE_VERSION, SCHEMA and STATE once per run;
-- ``children_ahead`` (``ChildPlanner``): a child's first requests for upcoming parents.
+- ``children_ahead`` (``ChildPlanner``): a child's first requests for upcoming parents;
+- ``bookmarks`` (``BookmarkKeeper``) and ``windows`` (``WindowRun``): a bookmark the tap keeps
+  itself (windows, client-side filtering, a stated order, a nested replication key).
 
 Private SDK hooks are all in ``sdk_seam.SeamStream``.
 """
@@ -27,11 +29,14 @@ from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from rest_api_core.auth import NoAuth, build_authenticator
 from rest_api_core.http import HttpClient, describe
+from rest_api_core.response_rules import ResponseRules
 from rest_api_core.retry import RetryPolicy
 from tap_rest_api.answers import AnswerSources
 from tap_rest_api.batch_path import Batch, BatchPath
+from tap_rest_api.bookmarks import BookmarkKeeper
 from tap_rest_api.child_planning import ChildPlanner, stop_reading_ahead, with_children_ahead
 from tap_rest_api.completion import CompletionMarks
+from tap_rest_api.incremental_reads import incremental_records
 from tap_rest_api.page_loop import PageLoop, reads_pages_ahead
 from tap_rest_api.pagination import GuardedPaginator, PageWindow, build_paginator
 from tap_rest_api.record_writer import RecordWriter
@@ -42,6 +47,7 @@ from tap_rest_api.schema import declared_schema
 from tap_rest_api.sdk_seam import BatchConfig, SeamStream, use_session
 from tap_rest_api.settings import StreamSettings
 from tap_rest_api.stream_schema import StreamSchema, check_replication_key
+from tap_rest_api.window_run import WindowRun
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -88,6 +94,10 @@ class RestApiStream(SeamStream):
         self.batch_path = BatchPath(self)
         self.marks = CompletionMarks(self)
         self.children_ahead = ChildPlanner(self)
+        incremental = settings.incremental
+        owned = incremental is not None and incremental.owns_bookmark
+        self.bookmarks = BookmarkKeeper(self, incremental) if owned else None
+        self.windows = WindowRun(self, incremental) if owned and incremental.window else None
 
     def _build_http(self, tap: Tap) -> Callable[[requests.PreparedRequest],
                                                  requests.PreparedRequest]:
@@ -109,6 +119,7 @@ class RestApiStream(SeamStream):
             connections=settings.concurrency,
             in_flight=tap.in_flight.for_stream(settings.name, settings.concurrency),
             transport=settings.transport,
+            rules=ResponseRules(settings.response_rules),
         )
         use_session(self, self.http.session)
         return auth or NoAuth()
@@ -117,6 +128,12 @@ class RestApiStream(SeamStream):
     def is_sorted(self) -> bool:
         """Sorted streams advance the bookmark as they go; others only once complete."""
         return self.settings.incremental is not None and self.settings.incremental.sorted
+
+    @property
+    def is_timestamp_replication_key(self) -> bool:
+        """A bookmark the tap keeps itself is compared as instants by ``BookmarkKeeper``;
+        the SDK's timestamp handling (start date, signpost) stays out of it."""
+        return self.bookmarks is None and super().is_timestamp_replication_key
 
     @property
     def schema(self) -> dict[str, Any]:
@@ -161,11 +178,14 @@ class RestApiStream(SeamStream):
         """The request for one page (``RequestPlanner``), with the sync's starting bookmark
         (none while the sample is read: the sync has not begun, its state is untouched)."""
         context = page.stream_context
-        bookmark = None
-        if self.settings.incremental is not None and not self.answers.sampling:
+        bookmark = window = None
+        if self.windows is not None:
+            window = (self.windows.sample_window() if self.answers.sampling
+                      else self.windows.current)
+        elif self.settings.incremental is not None and not self.answers.sampling:
             bookmark = self.get_starting_replication_key_value(context)
         return self.planner.http_request(context, page.next_page_token, self.paginator,
-                                         bookmark)
+                                         bookmark, window)
 
     def prepare_page(self, context: dict | None, token: Any) -> requests.PreparedRequest:
         """The prepared request for the page at ``token``, as the SDK's loop prepares it."""
@@ -186,19 +206,19 @@ class RestApiStream(SeamStream):
     def validate_response(self, response: requests.Response) -> None:
         """Fail or retry on the status, then decode the body (an undecodable body is retried).
 
-        A status in ``response.empty_on`` is an empty last page instead.
+        An answer an ``ignore`` rule matches (``response.rules``, ``response.empty_on``) is an
+        empty last page instead.
         """
         self.check_status(response)
         self.reader.read(response)
 
     def check_status(self, response: requests.Response) -> None:
-        """Raise for a failing status, unless ``response.empty_on`` names it."""
-        if response.status_code in self.settings.empty_on:
-            self.logger.info("Stream '%s': HTTP %d for %s is in response.empty_on: 0 records "
-                             "from this request", self.name, response.status_code,
-                             describe(response))
-        else:
-            self.http.check(response)
+        """Raise for a failing status or a ``retry``/``fail`` rule; log an ignored answer."""
+        ignored = self.http.check(response)
+        if ignored is not None:
+            self.logger.info("Stream '%s': HTTP %d for %s %s: 0 records from this request",
+                             self.name, response.status_code, describe(response),
+                             ignored.why_empty)
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         """The records of the page (decoded once, in ``validate_response``)."""
@@ -225,7 +245,7 @@ class RestApiStream(SeamStream):
         after the last parent's children.
         """
         self.record_writer.start(context)
-        records = with_children_ahead(self, self.request_records(context))
+        records = with_children_ahead(self, incremental_records(self, context))
         if self.parent_stream is not None:
             yield from self.schema_keeper.conformed(records)
             return

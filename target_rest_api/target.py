@@ -21,6 +21,7 @@ from rest_api_core.errors import ConfigError
 from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, HttpClient
 from rest_api_core.ratelimit import HostLimiters
 from rest_api_core.redact import install_log_redaction
+from rest_api_core.response_rules import ResponseRules, parse_rules
 from rest_api_core.retry import RetryPolicy
 from rest_api_core.sdk_seam import TargetHooks
 from rest_api_core.startup import FreezesImportsMixin
@@ -66,6 +67,10 @@ def _settings_schema() -> dict:
         th.Property("dead_letter_path", th.StringType, title="Dead-letter file",
                     description="JSON-lines file for undelivered records "
                                 "(required with on_failure: dead_letter)"),
+        th.Property("response", th.ObjectType(settings.RESPONSE_RULES),
+                    title="Response rules",
+                    description="What the sink's answers mean beyond their status: a 200 "
+                                "whose body says the batch was rejected can fail or retry"),
         DRAIN_DEADLINE,
     ).to_dict()
     forbid_unknown_keys(schema)
@@ -106,6 +111,8 @@ def http_client_for(config: Mapping[str, Any]) -> HttpClient:
         max_response_bytes=int(config.get("max_response_bytes") or DEFAULT_MAX_RESPONSE_BYTES),
         follow_redirects=False,
         connections=max_in_flight(config),
+        rules=ResponseRules(parse_rules((config.get("response") or {}).get("rules"),
+                                        "response.rules")),
     )
 
 

@@ -94,13 +94,6 @@ def test_every_problem_is_reported_at_once(httpserver: HTTPServer, tap):
     assert "streams[0].methd: unknown setting — did you mean 'method'?" in stderr
 
 
-def test_nested_replication_key_is_refused_clearly(httpserver: HTTPServer, tap):
-    stderr = _fails_before_any_request(httpserver, tap, {"streams": [
-        stream("x", httpserver.url_for("/x"),
-               incremental={"replication_key": "meta.updated", "param": "since"})]})
-    assert "streams[0].incremental.replication_key: 'meta.updated' is a nested path" in stderr
-
-
 def test_replication_key_missing_from_declared_schema(httpserver: HTTPServer, tap):
     stderr = _fails_before_any_request(httpserver, tap, {"streams": [
         stream("x", httpserver.url_for("/x"), schema=[{"name": "id", "type": "long"}],
