@@ -58,7 +58,7 @@ class ReportJob:
             url = link.fill_url(url, context)
             params = link.fill_params(params, context)
             body = link.fill_body(body, context)
-        created = self._json(self._request(url, report.create_method, params, body,
+        created = self._json(self._prepared(url, report.create_method, params, body,
                                            self._job_headers))[1]
         poll_url = self._poll_url(created)
         self.job = f"report job {SECRETS.redact(urlsplit(poll_url).path)}"
@@ -87,7 +87,7 @@ class ReportJob:
         report = self.report
         deadline = time.monotonic() + report.timeout
         while True:
-            response, answer = self._json(self._request(url, "GET", {}, None,
+            response, answer = self._json(self._prepared(url, "GET", {}, None,
                                                         self._job_headers))
             self.status = dig(answer, report.status_field)
             if str(self.status) in report.done:
@@ -125,7 +125,7 @@ class ReportJob:
         own_origin = origin_of(url) == origin_of(stream.settings.url)
         headers = (stream.planner.headers if own_origin
                    else {"Accept": stream.settings.response.accept})
-        request = self._request(url, "GET", {}, None, headers)
+        request = self._prepared(url, "GET", {}, None, headers)
         with stream.answers.waiting_on_the_api():
             response = stream.http.retrying(stream.answers.send_once)(request, self.context)
         yield from stream.reader.read(response).all_records()
@@ -135,7 +135,7 @@ class ReportJob:
         """The create and poll requests' headers: JSON answers, then the configured ones."""
         return {"Accept": "application/json", **(self.stream.settings.headers or {})}
 
-    def _request(self, url: str, method: str, params: dict[str, Any], body: Any,
+    def _prepared(self, url: str, method: str, params: dict[str, Any], body: Any,
                  headers: dict[str, str]) -> requests.PreparedRequest:
         return prepared(self.stream, HTTPRequest(url=url, method=method, params=dict(params),
                                                  headers=headers, data=body))

@@ -90,17 +90,17 @@ class XmlDecoder:
         return len(names) > depth and names[:depth] == self.path
 
     def _record(self, element: Element) -> dict[str, Any]:
-        value = self._value(element)
+        value = self._element_value(element)
         return value if isinstance(value, dict) else {self.options.text_key: value}
 
-    def _value(self, element: Element) -> Any:
+    def _element_value(self, element: Element) -> Any:
         """xmltodict's shape: text alone for a plain element, else a dict."""
         options = self.options
         result: dict[str, Any] = {f"{options.attribute_prefix}{_local(key)}": value
                                   for key, value in element.attrib.items()}
         for child in element:
             name = _local(child.tag)
-            value = self._value(child)
+            value = self._element_value(child)
             if name in result:
                 held = result[name]
                 result[name] = [*held, value] if isinstance(held, list) else [held, value]
