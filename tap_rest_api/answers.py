@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from rest_api_core.http import describe
 from tap_rest_api.children_ahead import RequestKey, request_key
 from tap_rest_api.records import Page, PageReader
 from tap_rest_api.sdk_seam import log_request_duration, tap_of
@@ -93,10 +94,19 @@ class AnswerSources:
 
         def once() -> tuple[requests.Response, Page]:
             response = self._sent(prepared, context)
-            self.stream.check_status(response)
+            self.check_status(response)
             return response, reader.decode(response, number)
 
         return self.stream.http.retrying(once)()
+
+    def check_status(self, response: requests.Response) -> None:
+        """Raise for a failing status or a ``retry``/``fail`` rule; log an ignored answer."""
+        stream = self.stream
+        ignored = stream.http.check(response)
+        if ignored is not None:
+            stream.logger.info("Stream '%s': HTTP %d for %s %s: 0 records from this request",
+                               stream.name, response.status_code, describe(response),
+                               ignored.why_empty)
 
     def _sent(self, prepared: requests.PreparedRequest, context: dict | None
               ) -> requests.Response:

@@ -28,7 +28,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from rest_api_core.auth import NoAuth, build_authenticator
-from rest_api_core.http import HttpClient, describe
+from rest_api_core.http import HttpClient
 from rest_api_core.response_rules import ResponseRules
 from rest_api_core.retry import RetryPolicy
 from tap_rest_api.answers import AnswerSources
@@ -209,16 +209,8 @@ class RestApiStream(SeamStream):
         An answer an ``ignore`` rule matches (``response.rules``, ``response.empty_on``) is an
         empty last page instead.
         """
-        self.check_status(response)
+        self.answers.check_status(response)
         self.reader.read(response)
-
-    def check_status(self, response: requests.Response) -> None:
-        """Raise for a failing status or a ``retry``/``fail`` rule; log an ignored answer."""
-        ignored = self.http.check(response)
-        if ignored is not None:
-            self.logger.info("Stream '%s': HTTP %d for %s %s: 0 records from this request",
-                             self.name, response.status_code, describe(response),
-                             ignored.why_empty)
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         """The records of the page (decoded once, in ``validate_response``)."""
