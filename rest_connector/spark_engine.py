@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING, Any
 from rest_api_core.errors import ConfigError, ConnectorError
 from rest_api_core.redact import SECRETS
 from rest_connector.pipeline.translate import Pipeline, PluginSettings
-from spark_rest_api import DELTA_FORMAT, FORMAT, local_table_path, register, task_failure
+from spark_rest_api import DELTA_FORMAT, FORMAT, register, task_failure
 from target_delta import TablePaths
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 DEFAULT_MASTER = "local[*]"
-DELTA_MODES = {"overwrite": "overwrite", "append": "append", "append-only": "append"}
+DELTA_MODES = {"overwrite": "overwrite", "append": "append", "append-only": "append",
+               "merge": "append"}
+"""target-delta's modes → the Spark save mode (a merge adds its rows through one MERGE)."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,17 @@ def check_spark_pipeline(pipeline: Pipeline) -> None:
         if mode not in DELTA_MODES:
             raise ConnectorError(f"{where}.mode: {mode!r} is not available with --engine spark "
                                  f"(it writes {', '.join(DELTA_MODES)})")
-        for key in ("partition_by", "storage_options"):
-            if target.settings.get(key):
-                raise ConnectorError(f"{where}.{key}: not available with --engine spark, which "
-                                     "writes local Delta tables without partitions")
+        keyless = [s["name"] for s in pipeline.tap.settings["streams"]
+                   if not _merge_keys(target, s)]
+        if mode == "merge" and keyless:
+            raise ConnectorError(f"{where}.merge_keys: required with mode 'merge' (the "
+                                 f"columns that identify a row; {', '.join(keyless)} "
+                                 "declares no primary_keys)")
+        if target.settings.get("partition_by"):
+            raise ConnectorError(f"{where}.partition_by: not available with --engine spark, "
+                                 "which writes Delta tables without partitions")
         try:
-            local_table_path(target.settings["path"])
+            TablePaths(target.settings["path"]).for_stream("check")
         except ConfigError as error:
             raise ConnectorError(f"{where}.{error}") from None
 
@@ -75,13 +82,22 @@ def spark_session(master: str, app_name: str) -> Iterator[SparkSession]:
         session.stop()
 
 
-def _write(frame: DataFrame, stream: str, target: PluginSettings, table_path: str) -> None:
-    settings = json.dumps(target.settings)
+def _merge_keys(target: PluginSettings, stream: dict[str, Any]) -> list[str]:
+    """A merge's keys: the output's ``merge_keys``, else the stream's ``primary_keys`` (as
+    target-delta takes the stream's key properties)."""
+    return list(target.settings.get("merge_keys") or stream.get("primary_keys") or [])
+
+
+def _write(frame: DataFrame, stream: dict[str, Any], target: PluginSettings,
+           table_path: str) -> None:
     if target.executable == "target-delta":
+        settings = json.dumps({**target.settings, "merge_keys": _merge_keys(target, stream)})
         mode = DELTA_MODES[target.settings.get("mode", "append")]
-        frame.write.format(DELTA_FORMAT).option("path", table_path).mode(mode).save()
+        (frame.write.format(DELTA_FORMAT).option("path", table_path).option("config", settings)
+         .mode(mode).save())
     else:
-        (frame.write.format(FORMAT).option("config", settings).option("stream", stream)
+        (frame.write.format(FORMAT).option("config", json.dumps(target.settings))
+         .option("stream", stream["name"])
          .mode("append").save())
 
 
@@ -113,7 +129,8 @@ def run_on_spark(pipeline: Pipeline, master: str = DEFAULT_MASTER) -> list[Outpu
     runs: list[OutputRun] = []
     with spark_session(master, f"rest-connector {pipeline.source.name}") as session:
         register(session)
-        for stream in streams:
+        for stream_settings in settings["streams"]:
+            stream = stream_settings["name"]
             try:
                 frame = (session.read.format(FORMAT).option("config", json.dumps(settings))
                          .option("stream", stream).load())
@@ -124,7 +141,8 @@ def run_on_spark(pipeline: Pipeline, master: str = DEFAULT_MASTER) -> list[Outpu
                 frame = frame.persist()  # read the API once for every output
             for target in pipeline.targets:
                 try:
-                    _write(frame, stream, target, tables.get(target.name, {}).get(stream, ""))
+                    _write(frame, stream_settings, target,
+                           tables.get(target.name, {}).get(stream, ""))
                 except Exception as error:
                     runs.append(OutputRun(stream, target.name, _failure(error)))
                 else:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from spark_rest_api.errors import task_failure
-from spark_rest_api.options import local_table_path
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["DELTA_FORMAT", "FORMAT", "local_table_path", "register", "task_failure"]
+__all__ = ["DELTA_FORMAT", "FORMAT", "register", "task_failure"]
 
 FORMAT = "rest_api"
 DELTA_FORMAT = "rest_connector_delta"

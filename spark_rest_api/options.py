@@ -6,7 +6,6 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from rest_api_core.errors import ConfigError
 
@@ -59,13 +58,3 @@ def required_option(options: Mapping[str, str], key: str, meaning: str) -> str:
     if not value:
         raise ConfigError(f"option '{key}': required ({meaning})")
     return value
-
-def local_table_path(path: str) -> Path:
-    """The table's directory; the Spark engine writes local (or ``file://``) tables."""
-    parsed = urlparse(path)
-    if parsed.scheme == "file":
-        return Path(parsed.path)
-    if parsed.scheme and len(parsed.scheme) > 1:
-        raise ConfigError(f"path: {path!r}: the Spark engine writes Delta tables on local or "
-                          "file:// paths only")
-    return Path(path).expanduser().resolve()
