@@ -1,6 +1,7 @@
 """``rest-connector run --engine spark``: each input read through ``rest_api``, each output
 written by the ``rest_api`` writer (``format: rest_api``) or by one atomic Delta commit
-(``format: delta``)."""
+(``format: delta``), incremental inputs from and to the Singer engine's state file
+(``spark_state``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from rest_api_core.errors import ConfigError, ConnectorError
 from rest_api_core.redact import SECRETS
 from rest_connector.pipeline.translate import Pipeline, PluginSettings
+from rest_connector.spark_state import SparkState
 from spark_rest_api import DELTA_FORMAT, FORMAT, register, task_failure
 from target_delta import TablePaths
 
@@ -119,9 +121,11 @@ def _failure(error: Exception) -> str:
                                                type(error).__name__)
 
 
-def run_on_spark(pipeline: Pipeline, master: str = DEFAULT_MASTER) -> list[OutputRun]:
-    """Read every input once and write it to every output; a failed write is reported and
-    the other outputs still run."""
+def run_on_spark(pipeline: Pipeline, state: SparkState,
+                 master: str = DEFAULT_MASTER) -> list[OutputRun]:
+    """Read every input once (incremental ones from their bookmarks in ``state``) and write
+    it to every output; a failed write is reported and the other outputs still run. The
+    bookmarks that moved are in ``state`` afterwards (saved by the caller)."""
     check_spark_pipeline(pipeline)
     settings: dict[str, Any] = pipeline.tap.settings
     streams = [stream["name"] for stream in settings["streams"]]
@@ -131,21 +135,33 @@ def run_on_spark(pipeline: Pipeline, master: str = DEFAULT_MASTER) -> list[Outpu
         register(session)
         for stream_settings in settings["streams"]:
             stream = stream_settings["name"]
+            bookmark = state.for_stream(stream_settings)
+            reader = (session.read.format(FORMAT).option("config", json.dumps(settings))
+                      .option("stream", stream))
+            if (known := state.option()) is not None:
+                reader = reader.option("state", known)
             try:
-                frame = (session.read.format(FORMAT).option("config", json.dumps(settings))
-                         .option("stream", stream).load())
+                frame = reader.load()
             except Exception as error:  # Spark's and Py4J's errors share no base class
                 runs.extend(OutputRun(stream, t.name, _failure(error)) for t in pipeline.targets)
                 continue
             if len(pipeline.targets) > 1:
                 frame = frame.persist()  # read the API once for every output
             for target in pipeline.targets:
+                table = tables.get(target.name, {}).get(stream)
                 try:
-                    _write(frame, stream_settings, target,
-                           tables.get(target.name, {}).get(stream, ""))
+                    if bookmark is not None and table is not None:
+                        bookmark.before_write(target.name, table, target.settings)
+                    _write(frame, stream_settings, target, table or "")
+                    if bookmark is not None:
+                        bookmark.written(target.name, table, target.settings)
                 except Exception as error:
                     runs.append(OutputRun(stream, target.name, _failure(error)))
+                    if bookmark is not None:
+                        bookmark.failed()
                 else:
                     runs.append(OutputRun(stream, target.name))
+            if bookmark is not None:
+                state.advance(bookmark)
             frame.unpersist()
     return runs

@@ -49,8 +49,10 @@ class RestApiReader(DataSourceReader):
     """Reads one stream of tap settings, split as ``partitions.plan`` decides."""
 
     def __init__(self, config: dict[str, Any], stream: str, schema: StructType,
-                 wanted: int, parallelism: int) -> None:
+                 wanted: int, parallelism: int, state: dict[str, Any] | None = None) -> None:
         self.config = config
+        self.state = state
+        """The pipeline's Singer state (``rest-connector run --engine spark``)."""
         self.stream = stream
         self.schema = schema
         self.wanted = wanted
@@ -61,7 +63,7 @@ class RestApiReader(DataSourceReader):
         install_log_redaction()
         with reported_as(f"planning the partitions of stream {self.stream!r}"):
             stream = open_stream(self.config, self.stream,
-                                 schema=singer_schema_of(self.schema))
+                                 schema=singer_schema_of(self.schema), state=self.state)
             return plan(stream, self.wanted, self.parallelism)
 
     def read(self, partition: StreamPartition) -> Iterator[pa.RecordBatch]:  # type: ignore[override]
@@ -72,5 +74,5 @@ class RestApiReader(DataSourceReader):
             stream = open_stream(
                 self.config, self.stream, schema=schema, alone=True,
                 requests_per_second=partition.requests_per_second,
-                ancestor_rates=dict(partition.ancestor_rates))
+                ancestor_rates=dict(partition.ancestor_rates), state=self.state)
             yield from batches(records_of(stream, partition, schema), self.schema)

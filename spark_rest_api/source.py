@@ -23,7 +23,8 @@ STREAM_MEANING = "the name of a stream of the tap settings"
 class RestApiDataSource(DataSource):
     """``spark.read.format("rest_api")`` and ``df.write.format("rest_api")``.
 
-    Read options: ``config`` (tap-rest-api settings), ``stream``, ``partitions``.
+    Read options: ``config`` (tap-rest-api settings), ``stream``, ``partitions``, ``state``
+    (Singer state as JSON: incremental streams start from their bookmarks).
     Write options: ``config`` (target-rest-api settings), ``stream``.
     """
 
@@ -59,6 +60,7 @@ class RestApiDataSource(DataSource):
                 schema,
                 positive_int_option(self.options, "partitions", self.parallelism),
                 self.parallelism,
+                settings_option(self.options, "state") if self.options.get("state") else None,
             )
 
     def writer(self, schema: StructType, overwrite: bool) -> DataSourceWriter:
