@@ -58,3 +58,11 @@ def required_option(options: Mapping[str, str], key: str, meaning: str) -> str:
     if not value:
         raise ConfigError(f"option '{key}': required ({meaning})")
     return value
+
+
+def choice_option(options: Mapping[str, str], key: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first is the default)."""
+    value = options.get(key) or choices[0]
+    if value not in choices:
+        raise ConfigError(f"option '{key}': expected one of {', '.join(choices)}, got {value!r}")
+    return value
