@@ -2,7 +2,8 @@
 
 Spark fixes a DataFrame's schema before any task runs, so fields first seen later cannot be
 added as the tap adds them. The driver reads ``schema_sample_pages`` pages (the first one is
-the tap's sample, read once) and infers from all their records, as the tap infers.
+the tap's sample, read once) and infers from all their records, as the tap infers. A child
+stream keeps the tap's inference (its first parent's first page).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ DEFAULT_SAMPLE_PAGES = 5
 def sampled_schema(stream: RestApiStream, pages: int) -> dict[str, Any]:
     """The stream's schema: declared as given; inferred from up to ``pages`` pages."""
     first = stream.schema
-    if not stream.schema_keeper.inferred or pages < 2:
-        return first
+    if not stream.schema_keeper.inferred or pages < 2 or stream.parent_stream is not None:
+        return first  # a child's pages belong to a parent: its first parent's first page
     inferred = InferredSchema()
     records: list[dict[str, Any]] = []
     seen: list[object] = []  # the pages the records came from (``last_page``, as the tap)
