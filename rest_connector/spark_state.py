@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rest_api_core.errors import ConnectorError
 from rest_connector.runner import save_state
 from spark_rest_api import committed_files, written_maximum
 
@@ -47,12 +48,22 @@ class StreamBookmark:
         self.complete = False
 
 
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ConnectorError(f"--state {path}: cannot read the state file ({error})") from None
+    if not isinstance(value, dict):
+        raise ConnectorError(f"--state {path}: expected a JSON object (Singer state)")
+    return value
+
+
 class SparkState:
     """The pipeline's state file as the Singer engine writes it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.value: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        self.value: dict[str, Any] = _read(path) if path.exists() else {}
         self.changed = False
 
     def option(self) -> str | None:

@@ -94,3 +94,17 @@ def test_a_failed_output_keeps_the_bookmark(tmp_path):
     assert done.returncode == 1
     assert "crm_customers → lake: FAILED" in done.stdout
     assert (tmp_path / "spark.json").read_text() == before
+
+
+def test_an_unreadable_state_file_is_refused_before_spark_starts(tmp_path, capsys,
+                                                                 monkeypatch):
+    from rest_connector.cli import main
+
+    for name, value in {"API": "http://127.0.0.1:9", "TOKEN": "x", "OUT": str(tmp_path)}.items():
+        monkeypatch.setenv(name, value)
+    pipeline = tmp_path / "pipeline.yml"
+    pipeline.write_text(PIPELINE)
+    (tmp_path / "bad.json").write_text("{not json")
+    assert main(["run", str(pipeline), "--state", str(tmp_path / "bad.json"), *SPARK]) == 1
+    assert f"--state {tmp_path / 'bad.json'}: cannot read the state file" in (
+        capsys.readouterr().err)
