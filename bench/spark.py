@@ -6,9 +6,15 @@ after 50 ms, like a remote API would; it serves N records in pages of 100 with
 parses every page one after the other; the tap does the same through Singer; Spark reads
 with 4 partitions on ``local[4]`` (four task slots, whatever the core count: the work is
 waiting on the network). Prints records/s, the ratios and peak RSS (Spark: driver, JVM and
-Python workers together).
+Python workers together), and where each read's time goes: ``load()`` (the schema, inferred
+on the driver's Python worker from the first page) and the job (planning, which reads the
+first page again, then the tasks).
 
-    .venv/bin/python bench/spark.py [--records 40000] [--partitions 4] [--latency 0.05]
+``--large`` is the issue's larger case: 400,000 records, 8 partitions on ``local[4]`` (the
+plain loop alone takes over 200 s at 50 ms a page).
+
+    .venv/bin/python bench/spark.py [--records 40000] [--partitions 4] [--cores N]
+                                    [--latency 0.05] [--large]
 """
 
 from __future__ import annotations
@@ -87,10 +93,11 @@ class PeakRss:
         self._thread.join()
 
 
-def spark_read(url: str, partitions: int, records: int) -> tuple[float, list[float], int]:
-    """Session start seconds, seconds of a first and a second read in that session, peak RSS
-    (KiB) of the whole process tree. The first read also pays the JVM's warm-up and the
-    start of the Python workers (reused afterwards)."""
+def spark_read(url: str, partitions: int, cores: int, records: int
+               ) -> tuple[float, list[tuple[float, float]], int]:
+    """Session start seconds; ``load()`` and job seconds of a first and a second read in that
+    session; peak RSS (KiB) of the whole process tree. The first read also pays the JVM's
+    warm-up and the start of the Python workers (reused afterwards)."""
     from pyspark.sql import SparkSession
 
     from spark_rest_api import register
@@ -102,7 +109,7 @@ def spark_read(url: str, partitions: int, records: int) -> tuple[float, list[flo
     reads = []
     with PeakRss() as rss:
         started = time.perf_counter()
-        spark = (SparkSession.builder.master(f"local[{partitions}]")
+        spark = (SparkSession.builder.master(f"local[{cores}]")
                  .config("spark.ui.enabled", "false")
                  .config("spark.ui.showConsoleProgress", "false").getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
@@ -110,10 +117,11 @@ def spark_read(url: str, partitions: int, records: int) -> tuple[float, list[flo
         session_seconds = time.perf_counter() - started
         for _ in range(2):
             started = time.perf_counter()
-            rows = (spark.read.format("rest_api").option("config", json.dumps(settings))
-                    .option("stream", "items").option("partitions", str(partitions)).load()
-                    .count())
-            reads.append(time.perf_counter() - started)
+            frame = (spark.read.format("rest_api").option("config", json.dumps(settings))
+                     .option("stream", "items").option("partitions", str(partitions)).load())
+            loaded = time.perf_counter()
+            rows = frame.count()
+            reads.append((loaded - started, time.perf_counter() - loaded))
             if rows != records:
                 raise SystemExit(f"Spark read {rows} rows, expected {records}")
         spark.stop()
@@ -124,8 +132,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=40_000)
     parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--cores", type=int, default=None,
+                        help="task slots: local[N] (default: --partitions)")
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--large", action="store_true",
+                        help="400,000 records, 8 partitions on local[4]")
     args = parser.parse_args()
+    if args.large:
+        args.records, args.partitions, args.cores = 400_000, 8, 4
+    cores = args.cores or args.partitions
 
     proc, url = start_server(args.records, args.latency)
     try:
@@ -136,14 +151,15 @@ def main() -> None:
         loop_rate = count / (time.perf_counter() - started)
         tap_seconds, tap_rss = run_tap(url, PAGE_SIZE)
         tap_rate = args.records / tap_seconds
-        session, (first, second), rss = spark_read(url, args.partitions, args.records)
+        session, reads, rss = spark_read(url, args.partitions, cores, args.records)
         print(f"  loop         {loop_rate:>9,.0f} rec/s")
         print(f"  tap          {tap_rate:>9,.0f} rec/s, ratio {tap_rate / loop_rate:.2f}x, "
               f"peak RSS {tap_rss / 1024:.0f} MiB")
-        for label, seconds in (("first read", first), ("next read", second)):
-            rate = args.records / seconds
+        for label, (schema, job) in zip(("first read", "next read"), reads, strict=True):
+            rate = args.records / (schema + job)
             print(f"  spark {label:<10} {rate:>9,.0f} rec/s, ratio {rate / loop_rate:.2f}x "
-                  f"({args.partitions} partitions)")
+                  f"({args.partitions} partitions on local[{cores}]; load() {schema:.1f} s, "
+                  f"job {job:.1f} s)")
         print(f"  spark session start {session:.1f} s (not counted); peak RSS "
               f"{rss / 1024:.0f} MiB (driver, JVM and workers)")
     finally:

@@ -106,31 +106,36 @@ def _translate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from rest_connector.pipeline.translate import translate
-    from rest_connector.runner import run_pipeline, summary
+    from rest_connector.runner import run_pipeline, state_path_for, summary
 
     if args.master and args.engine != "spark":
         raise ConnectorError("--master: only with --engine spark")
     pipeline = translate(args.pipeline, variables=dict(args.var))
     if args.engine == "spark":
-        return _run_on_spark(pipeline, args.master)
+        return _run_on_spark(pipeline, args.master,
+                             args.state or state_path_for(pipeline.source))
     freeze_imported_objects()  # from here this process mostly waits for the plugins
     report = run_pipeline(pipeline, args.state, verbose=args.verbose, log_level=args.log_level)
     print(summary(report))
     return report.exit_code
 
 
-def _run_on_spark(pipeline: Pipeline, master: str | None) -> int:
-    """Run on Spark (no state file: each run reads every input from its start)."""
+def _run_on_spark(pipeline: Pipeline, master: str | None, state_path: Path) -> int:
+    """Run on Spark, incremental inputs continuing from the pipeline's state file."""
     try:
         from rest_connector.spark_engine import DEFAULT_MASTER, run_on_spark
+        from rest_connector.spark_state import SparkState
     except ImportError as error:
         raise ConnectorError(f"--engine spark needs PySpark 4: pip install "
                              f"'rest-api-connector[spark]' ({error})") from None
-    runs = run_on_spark(pipeline, master or DEFAULT_MASTER)
+    state = SparkState(state_path)
+    runs = run_on_spark(pipeline, state, master or DEFAULT_MASTER)
     for run in runs:
         print(run)
     failed = sum(1 for run in runs if run.error)
     print(f"Run finished on Spark: {len(runs) - failed} of {len(runs)} outputs written")
+    if state.save():
+        print(f"  state saved to {state_path}")
     return 1 if failed else 0
 
 

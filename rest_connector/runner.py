@@ -255,9 +255,7 @@ class PipelineRun:
         return min(states, key=lambda s: order.get(json.dumps(s, sort_keys=True), -1))
 
     def _save_state(self, state: Any) -> None:
-        temporary = self.state_path.with_name(self.state_path.name + ".tmp")
-        write_private_text(temporary, json.dumps(state, indent=2) + "\n")
-        os.replace(temporary, self.state_path)
+        save_state(self.state_path, state)
         self.report.state_saved = True
 
     @contextmanager
@@ -351,6 +349,14 @@ def _rows_in_file(uri: str) -> int:
 
     path = local_path(uri)
     return pq.read_metadata(path).num_rows if path is not None and path.exists() else 0
+
+
+def save_state(path: Path, state: Any) -> None:
+    """Replace the state file in one step (private: bookmarks may hold customer data); the
+    Spark engine saves its state the same way."""
+    temporary = path.with_name(path.name + ".tmp")
+    write_private_text(temporary, json.dumps(state, indent=2) + "\n")
+    os.replace(temporary, path)
 
 
 def state_path_for(pipeline_path: Path) -> Path:

@@ -1,6 +1,7 @@
 """``rest-connector run --engine spark``: each input read through ``rest_api``, each output
 written by the ``rest_api`` writer (``format: rest_api``) or by one atomic Delta commit
-(``format: delta``)."""
+(``format: delta``), incremental inputs from and to the Singer engine's state file
+(``spark_state``)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ from typing import TYPE_CHECKING, Any
 from rest_api_core.errors import ConfigError, ConnectorError
 from rest_api_core.redact import SECRETS
 from rest_connector.pipeline.translate import Pipeline, PluginSettings
-from spark_rest_api import DELTA_FORMAT, FORMAT, local_table_path, register, task_failure
+from rest_connector.spark_state import SparkState
+from spark_rest_api import DELTA_FORMAT, FORMAT, register, task_failure
 from target_delta import TablePaths
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 DEFAULT_MASTER = "local[*]"
-DELTA_MODES = {"overwrite": "overwrite", "append": "append", "append-only": "append"}
+DELTA_MODES = {"overwrite": "overwrite", "append": "append", "append-only": "append",
+               "merge": "append"}
+"""target-delta's modes → the Spark save mode (a merge adds its rows through one MERGE)."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,17 @@ def check_spark_pipeline(pipeline: Pipeline) -> None:
         if mode not in DELTA_MODES:
             raise ConnectorError(f"{where}.mode: {mode!r} is not available with --engine spark "
                                  f"(it writes {', '.join(DELTA_MODES)})")
-        for key in ("partition_by", "storage_options"):
-            if target.settings.get(key):
-                raise ConnectorError(f"{where}.{key}: not available with --engine spark, which "
-                                     "writes local Delta tables without partitions")
+        keyless = [s["name"] for s in pipeline.tap.settings["streams"]
+                   if not _merge_keys(target, s)]
+        if mode == "merge" and keyless:
+            raise ConnectorError(f"{where}.merge_keys: required with mode 'merge' (the "
+                                 f"columns that identify a row; {', '.join(keyless)} "
+                                 "declares no primary_keys)")
+        if target.settings.get("partition_by"):
+            raise ConnectorError(f"{where}.partition_by: not available with --engine spark, "
+                                 "which writes Delta tables without partitions")
         try:
-            local_table_path(target.settings["path"])
+            TablePaths(target.settings["path"]).for_stream("check")
         except ConfigError as error:
             raise ConnectorError(f"{where}.{error}") from None
 
@@ -75,13 +84,22 @@ def spark_session(master: str, app_name: str) -> Iterator[SparkSession]:
         session.stop()
 
 
-def _write(frame: DataFrame, stream: str, target: PluginSettings, table_path: str) -> None:
-    settings = json.dumps(target.settings)
+def _merge_keys(target: PluginSettings, stream: dict[str, Any]) -> list[str]:
+    """A merge's keys: the output's ``merge_keys``, else the stream's ``primary_keys`` (as
+    target-delta takes the stream's key properties)."""
+    return list(target.settings.get("merge_keys") or stream.get("primary_keys") or [])
+
+
+def _write(frame: DataFrame, stream: dict[str, Any], target: PluginSettings,
+           table_path: str) -> None:
     if target.executable == "target-delta":
+        settings = json.dumps({**target.settings, "merge_keys": _merge_keys(target, stream)})
         mode = DELTA_MODES[target.settings.get("mode", "append")]
-        frame.write.format(DELTA_FORMAT).option("path", table_path).mode(mode).save()
+        (frame.write.format(DELTA_FORMAT).option("path", table_path).option("config", settings)
+         .mode(mode).save())
     else:
-        (frame.write.format(FORMAT).option("config", settings).option("stream", stream)
+        (frame.write.format(FORMAT).option("config", json.dumps(target.settings))
+         .option("stream", stream["name"])
          .mode("append").save())
 
 
@@ -103,9 +121,11 @@ def _failure(error: Exception) -> str:
                                                type(error).__name__)
 
 
-def run_on_spark(pipeline: Pipeline, master: str = DEFAULT_MASTER) -> list[OutputRun]:
-    """Read every input once and write it to every output; a failed write is reported and
-    the other outputs still run."""
+def run_on_spark(pipeline: Pipeline, state: SparkState,
+                 master: str = DEFAULT_MASTER) -> list[OutputRun]:
+    """Read every input once (incremental ones from their bookmarks in ``state``) and write
+    it to every output; a failed write is reported and the other outputs still run. The
+    bookmarks that moved are in ``state`` afterwards (saved by the caller)."""
     check_spark_pipeline(pipeline)
     settings: dict[str, Any] = pipeline.tap.settings
     streams = [stream["name"] for stream in settings["streams"]]
@@ -113,21 +133,35 @@ def run_on_spark(pipeline: Pipeline, master: str = DEFAULT_MASTER) -> list[Outpu
     runs: list[OutputRun] = []
     with spark_session(master, f"rest-connector {pipeline.source.name}") as session:
         register(session)
-        for stream in streams:
+        for stream_settings in settings["streams"]:
+            stream = stream_settings["name"]
+            bookmark = state.for_stream(stream_settings)
+            reader = (session.read.format(FORMAT).option("config", json.dumps(settings))
+                      .option("stream", stream))
+            if (known := state.option()) is not None:
+                reader = reader.option("state", known)
             try:
-                frame = (session.read.format(FORMAT).option("config", json.dumps(settings))
-                         .option("stream", stream).load())
+                frame = reader.load()
             except Exception as error:  # Spark's and Py4J's errors share no base class
                 runs.extend(OutputRun(stream, t.name, _failure(error)) for t in pipeline.targets)
                 continue
             if len(pipeline.targets) > 1:
                 frame = frame.persist()  # read the API once for every output
             for target in pipeline.targets:
+                table = tables.get(target.name, {}).get(stream)
                 try:
-                    _write(frame, stream, target, tables.get(target.name, {}).get(stream, ""))
+                    if bookmark is not None and table is not None:
+                        bookmark.before_write(target.name, table, target.settings)
+                    _write(frame, stream_settings, target, table or "")
+                    if bookmark is not None:
+                        bookmark.written(target.name, table, target.settings)
                 except Exception as error:
                     runs.append(OutputRun(stream, target.name, _failure(error)))
+                    if bookmark is not None:
+                        bookmark.failed()
                 else:
                     runs.append(OutputRun(stream, target.name))
+            if bookmark is not None:
+                state.advance(bookmark)
             frame.unpersist()
     return runs

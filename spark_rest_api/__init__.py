@@ -7,19 +7,28 @@ connector's own HTTP, pagination, record and delivery code.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from spark_rest_api.errors import task_failure
-from spark_rest_api.options import local_table_path
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["DELTA_FORMAT", "FORMAT", "local_table_path", "register", "task_failure"]
+__all__ = ["DELTA_FORMAT", "FORMAT", "committed_files", "register", "task_failure",
+           "written_maximum"]
 
 FORMAT = "rest_api"
 DELTA_FORMAT = "rest_connector_delta"
 """The engine's own Delta writer (one atomic commit per job)."""
+
+
+def __getattr__(name: str) -> Any:
+    """The Delta bookmark helpers, imported on first use (they load delta-rs)."""
+    if name in ("committed_files", "written_maximum"):
+        from spark_rest_api import bookmarks
+
+        return getattr(bookmarks, name)
+    raise AttributeError(f"module 'spark_rest_api' has no attribute {name!r}")
 
 
 def register(spark: SparkSession) -> None:

@@ -1,10 +1,14 @@
 """Delta output of ``rest-connector run --engine spark``: one atomic commit per job.
 
-Each task writes its rows as one Parquet file under the table path (Arrow schema as
-target-delta would give the table) and returns the file's add action; the driver commits all
-of them in a single delta-rs transaction (overwrite or append). A failed job commits nothing
-and removes the files its tasks wrote; files of task attempts Spark retried are removed after
-the commit.
+Each task writes its rows as one Parquet file straight into the table's folder, local or in an
+object store (``s3://`` and the other URIs delta-rs opens, with target-delta's
+``storage_options`` and credential settings: ``target_delta.table_folder``), in the Arrow
+schema target-delta would give the table, and returns the file's name. The driver then commits
+all of them in a single transaction: overwrite and append name the files in one commit
+(``target_delta.commit``); merge reads the tasks' staged files (under ``_staging/``, which no
+reader looks at), keeps the last row per key and runs one delta-rs MERGE
+(``target_delta.merge``). A failed job commits nothing and removes the files its tasks wrote;
+files of task attempts Spark retried are removed after the commit.
 """
 
 from __future__ import annotations
@@ -13,11 +17,10 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 from pyspark import TaskContext
 from pyspark.sql.datasource import (
@@ -28,15 +31,21 @@ from pyspark.sql.datasource import (
 )
 from pyspark.sql.types import StructType
 
+from rest_api_core.errors import ConfigError
 from rest_api_core.redact import install_log_redaction
 from spark_rest_api import DELTA_FORMAT
 from spark_rest_api.errors import reported_as
-from spark_rest_api.options import local_table_path, required_option
+from spark_rest_api.options import required_option, settings_option
 from spark_rest_api.types import layout_of
 from target_delta.commit import DataFile, commit_files
+from target_delta.merge import last_row_per_key, merge_rows
+from target_delta.storage import register_secret_options, storage_options_for
 from target_delta.table_folder import TableFolder
 
 logger = logging.getLogger("spark_rest_api.delta_writer")
+
+STAGING = "_staging/"
+"""Where a merge's tasks put their rows: inside the table's folder, never named by a commit."""
 
 
 @dataclass
@@ -47,7 +56,9 @@ class WrittenFiles(WriterCommitMessage):
 
 
 class DeltaFilesDataSource(DataSource):
-    """``df.write.format("rest_connector_delta").option("path", ...)`` (engine use)."""
+    """``df.write.format("rest_connector_delta").option("path", ...)`` (engine use); option
+    ``config``: target-delta's settings (``mode``, ``merge_keys``, ``storage_options``, the
+    AWS credential settings)."""
 
     @classmethod
     def name(cls) -> str:
@@ -58,18 +69,44 @@ class DeltaFilesDataSource(DataSource):
         """Write files per task, commit once."""
         install_log_redaction()
         with reported_as("Delta write"):
-            path = local_table_path(required_option(self.options, "path", "the table path"))
-            return DeltaFilesWriter(path, overwrite, schema)
+            uri = required_option(self.options, "path", "the table path")
+            settings = settings_option(self.options) if self.options.get("config") else {}
+            mode = "overwrite" if overwrite else "append"
+            keys: list[str] = []
+            if settings.get("mode") == "merge":
+                mode, keys = "merge", _merge_keys(settings, schema)
+            return DeltaFilesWriter(uri, storage_options_for(uri, settings), mode, schema,
+                                    keys)
+
+
+def _merge_keys(settings: dict[str, Any], schema: StructType) -> list[str]:
+    keys = settings.get("merge_keys") or []
+    if not keys:
+        raise ConfigError("merge_keys: required with mode 'merge' (the columns that identify "
+                          "a row)")
+    missing = [k for k in keys if k not in schema.fieldNames()]
+    if missing:
+        raise ConfigError(f"merge_keys: {', '.join(map(repr, missing))} not among the "
+                          f"stream's columns ({', '.join(schema.fieldNames())})")
+    return list(keys)
 
 
 class DeltaFilesWriter(DataSourceArrowWriter):
     """Parquet files from the tasks, one delta-rs commit from the driver."""
 
-    def __init__(self, path: Path, overwrite: bool, schema: StructType) -> None:
-        self.path = path
-        self.mode = "overwrite" if overwrite else "append"
+    def __init__(self, uri: str, storage_options: dict[str, str], mode: str,
+                 schema: StructType, merge_keys: list[str]) -> None:
+        self.uri = uri
+        self.storage_options = storage_options
+        self.mode = mode
+        self.merge_keys = merge_keys
         self.schema = layout_of(schema).schema
         self.job = uuid.uuid4().hex[:12]
+        self.folder = STAGING if mode == "merge" else ""
+
+    def _place(self) -> TableFolder:
+        register_secret_options(self.storage_options)  # also in the task's own process
+        return TableFolder(self.uri, self.storage_options)
 
     def write(self, iterator: Iterator[pa.RecordBatch]) -> WrittenFiles:  # type: ignore[override]
         """Write this task's rows, cast to the table's Arrow schema, as one Parquet file."""
@@ -77,40 +114,61 @@ class DeltaFilesWriter(DataSourceArrowWriter):
         context = TaskContext.get()
         partition = context.partitionId() if context is not None else 0
         attempt = context.attemptNumber() if context is not None else 0
-        name = f"part-{partition:05d}-{self.job}-{attempt}.parquet"
-        target = self.path / name
-        with reported_as(f"writing Delta table {self.path}, partition {partition}"):
-            self.path.mkdir(parents=True, exist_ok=True)
+        name = f"{self.folder}part-{partition:05d}-{self.job}-{attempt}.parquet"
+        with reported_as(f"writing Delta table {self.uri}, partition {partition}"):
+            place = self._place()
             rows = 0
-            with pq.ParquetWriter(target, self.schema) as parquet:
+            with place.parquet_writer(name, self.schema) as parquet:
                 for batch in iterator:
                     parquet.write_table(pa.Table.from_batches([batch]).cast(self.schema))
                     rows += batch.num_rows
             if rows == 0:
-                target.unlink()
+                place.delete(name)
                 return WrittenFiles()
         return WrittenFiles([DataFile(name)])
 
     def commit(self, messages: list[WriterCommitMessage | None]) -> None:  # type: ignore[override]
-        """Commit every task's files in one transaction (statistics read from their footers,
-        as target-delta does: ``target_delta.commit``); then drop retried attempts' files."""
-        files = [f for m in messages if isinstance(m, WrittenFiles) for f in m.files]
-        with reported_as(f"committing Delta table {self.path}"):
+        """Commit every task's files in one transaction; then drop retried attempts' files
+        (and a merge's staged files)."""
+        files = sorted((f for m in messages if isinstance(m, WrittenFiles) for f in m.files),
+                       key=lambda f: f.path)
+        place = self._place()
+        with reported_as(f"committing Delta table {self.uri}"):
             try:
-                table: DeltaTable | None = DeltaTable(str(self.path))
+                table: DeltaTable | None = DeltaTable(self.uri,
+                                                      storage_options=self.storage_options)
             except TableNotFoundError:
                 table = None
-            rows = commit_files(TableFolder(str(self.path)), table, files, self.schema,
-                                self.mode)
-        self._remove_files(keep={f.path for f in files})
-        logger.info("Delta table %s: %d rows in %d files, one commit (%s)", self.path, rows,
+            if self.mode == "merge":
+                rows = self._merge(place, table, files)
+            else:
+                rows = commit_files(place, table, files, self.schema, self.mode)
+        kept = set() if self.mode == "merge" else {f.path for f in files}
+        self._remove_files(place, keep=kept)
+        logger.info("Delta table %s: %d rows from %d files, one commit (%s)", self.uri, rows,
                     len(files), self.mode)
+
+    def _merge(self, place: TableFolder, table: DeltaTable | None,
+               files: list[DataFile]) -> int:
+        """The staged rows, in partition order, last row per key, in one MERGE (or the
+        table's first commit). The rows merged."""
+        staged = pa.concat_tables([place.read(f.path).read() for f in files],
+                                  promote_options="none") if files else self.schema.empty_table()
+        rows = last_row_per_key(pa.RecordBatch.from_arrays(
+            [column.combine_chunks() for column in staged.columns], schema=staged.schema),
+            self.merge_keys)
+        if table is None:
+            write_deltalake(self.uri, rows, mode="append",
+                            storage_options=self.storage_options)
+        else:
+            merge_rows(table, rows, self.merge_keys)
+        return rows.num_rows
 
     def abort(self, messages: list[WriterCommitMessage | None]) -> None:  # type: ignore[override]
         """Commit nothing; remove every file this job's tasks wrote."""
-        self._remove_files(keep=set())
+        self._remove_files(self._place(), keep=set())
 
-    def _remove_files(self, keep: set[str]) -> None:
-        for written in self.path.glob(f"part-*-{self.job}-*.parquet"):
-            if written.name not in keep:
-                written.unlink(missing_ok=True)
+    def _remove_files(self, place: TableFolder, keep: set[str]) -> None:
+        for name in place.names(self.folder.rstrip("/")):
+            if f"-{self.job}-" in name and name not in keep:
+                place.delete(name)

@@ -6,7 +6,6 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from rest_api_core.errors import ConfigError
 
@@ -60,12 +59,10 @@ def required_option(options: Mapping[str, str], key: str, meaning: str) -> str:
         raise ConfigError(f"option '{key}': required ({meaning})")
     return value
 
-def local_table_path(path: str) -> Path:
-    """The table's directory; the Spark engine writes local (or ``file://``) tables."""
-    parsed = urlparse(path)
-    if parsed.scheme == "file":
-        return Path(parsed.path)
-    if parsed.scheme and len(parsed.scheme) > 1:
-        raise ConfigError(f"path: {path!r}: the Spark engine writes Delta tables on local or "
-                          "file:// paths only")
-    return Path(path).expanduser().resolve()
+
+def choice_option(options: Mapping[str, str], key: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first is the default)."""
+    value = options.get(key) or choices[0]
+    if value not in choices:
+        raise ConfigError(f"option '{key}': expected one of {', '.join(choices)}, got {value!r}")
+    return value

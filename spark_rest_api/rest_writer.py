@@ -3,6 +3,9 @@
 Batches of ``batch_size`` go through target-rest-api's delivery (retries, 413 halving) with
 Idempotency-Keys computed from the stream, the partition, the positions and the body: a task
 that Spark retries sends the very same keys, so an API that honours them stores each row once.
+Up to ``max_in_flight`` batches of a task are in flight at once (target-rest-api's
+``DeliveryWindow``): positions, and so keys, are fixed when a batch is cut, whatever order the
+answers come back in.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
@@ -25,9 +29,15 @@ from rest_api_core.errors import ConfigError
 from rest_api_core.redact import SECRETS, install_log_redaction
 from spark_rest_api.errors import reported_as
 from spark_rest_api.types import SINGER_METADATA
+from target_rest_api.in_flight import DeliveryWindow
 from target_rest_api.payload import Batch
 from target_rest_api.sinks import DEFAULT_BATCH_SIZE
-from target_rest_api.target import TargetRestApi, http_client_for, stream_delivery
+from target_rest_api.target import (
+    TargetRestApi,
+    http_client_for,
+    max_in_flight,
+    stream_delivery,
+)
 
 TARGET = "target-rest-api"
 DEFAULT_STREAM = "rows"
@@ -66,6 +76,10 @@ def _json_text_columns(schema: StructType) -> frozenset[str]:
     )
 
 
+def _no_state(state: dict) -> None:
+    """A task has no STATE to pass on: Spark's job commit is its acknowledgement."""
+
+
 class RestApiWriter(DataSourceArrowWriter):
     """POSTs the rows of each partition in batches of ``batch_size``."""
 
@@ -94,17 +108,19 @@ class RestApiWriter(DataSourceArrowWriter):
         with reported_as(f"writing stream {self.stream!r}, {part}"):
             config = checked_target_settings(self.config)  # registers the secrets here
             delivery = stream_delivery(config, http_client_for(config), self.stream)
+            window = DeliveryWindow(max_in_flight(config), write_state=_no_state)
             pending: list[dict[str, Any]] = []
             sent = 0
             for batch in iterator:
                 pending.extend(self._records(batch))
                 while len(pending) >= self.batch_size:
                     chunk, pending = pending[: self.batch_size], pending[self.batch_size :]
-                    delivery.deliver(Batch(self.stream, sent, chunk, part))
+                    window.submit(partial(delivery.deliver, Batch(self.stream, sent, chunk, part)))
                     sent += len(chunk)
             if pending:
-                delivery.deliver(Batch(self.stream, sent, pending, part))
+                window.submit(partial(delivery.deliver, Batch(self.stream, sent, pending, part)))
                 sent += len(pending)
+            window.wait()  # every batch acknowledged, or the first failure raised
         return DeliveredRows(partition, sent)
 
     def commit(self, messages: list[WriterCommitMessage | None]) -> None:  # type: ignore[override]

@@ -9,6 +9,7 @@ from typing import Any
 from singer_sdk.exceptions import ConfigValidationError
 
 from rest_api_core.errors import ConfigError
+from tap_rest_api.sdk_seam import start_bookmark
 from tap_rest_api.streams import RestApiStream
 from tap_rest_api.tap import TapRestApi
 
@@ -53,13 +54,15 @@ def _one_stream(config: dict[str, Any], name: str, rates: Mapping[str, float | N
 
 def open_stream(config: dict[str, Any], name: str, *, schema: dict[str, Any] | None = None,
                 alone: bool = False, requests_per_second: float | None = None,
-                ancestor_rates: Mapping[str, float | None] | None = None) -> RestApiStream:
+                ancestor_rates: Mapping[str, float | None] | None = None,
+                state: dict[str, Any] | None = None) -> RestApiStream:
     """Stream ``name`` of tap settings ``config``, checked as the tap checks them.
 
     ``schema`` (the one Spark has) spares the request that would infer it. ``alone`` (in a
     task) builds only that stream and its ancestors, at ``requests_per_second`` if given (its
     partition's share; ``ancestor_rates`` for the ancestors a grandchild's task reads): the
-    other streams' limits on the same host stay out of its way.
+    other streams' limits on the same host stay out of its way. ``state`` (the pipeline's
+    Singer state): an incremental stream asks only for what follows its bookmark.
     """
     names = [s.get("name") for s in config.get("streams") or [] if isinstance(s, dict)]
     if name not in names:
@@ -70,9 +73,13 @@ def open_stream(config: dict[str, Any], name: str, *, schema: dict[str, Any] | N
         config = _one_stream(config, name, {**(ancestor_rates or {}),
                                             name: requests_per_second})
     try:
-        tap = _SparkTap(config=config, parse_env_config=False, validate_config=True,
+        tap = _SparkTap(config=config, state=state or None, parse_env_config=False,
+                        validate_config=True,
                         known_schemas={name: schema} if schema is not None else None)
-        return tap.streams[name]  # type: ignore[return-value]
+        stream: RestApiStream = tap.streams[name]  # type: ignore[assignment]
+        if state and stream.settings.incremental is not None and stream.parent_stream is None:
+            start_bookmark(stream, None)  # as a sync starts: its requests send the bookmark
+        return stream
     except ConfigValidationError as error:
         problems = "; ".join(map(str, error.errors)) or str(error)
         raise ConfigError(f"option 'config': {problems}") from None

@@ -60,8 +60,14 @@ def storage_options_for(uri: str, config: Mapping[str, Any],
         if s3 and config.get(setting):
             options = {k: v for k, v in options.items() if k.upper() != option}
             options[option] = config[setting]
-    SECRETS.add(*(v for k, v in options.items() if is_secret_option(k)))
+    register_secret_options(options)
     return options
+
+
+def register_secret_options(options: Mapping[str, str]) -> None:
+    """Register the credential values among ``options`` for redaction (in every process
+    that holds them: a Spark task gets the driver's options, not its redactor)."""
+    SECRETS.add(*(v for k, v in options.items() if is_secret_option(k)))
 
 
 def _normalise(path: str) -> str:

@@ -31,7 +31,6 @@ from contextlib import closing
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
 
 from target_delta.evolution import SchemaChangeError, plan, widen_batch
@@ -44,33 +43,13 @@ from target_delta.location import (
     read_local,
     scan,
 )
+from target_delta.merge import last_row_per_key, merge_rows
 from target_delta.partitions import supported
 from target_delta.table_folder import TableFolder
 
 APPEND, MERGE, OVERWRITE = "append", "merge", "overwrite"
 BATCH, RUN = "batch", "run"
 """``append_commit``: commit every drained batch, or the stream's rows once, at its completion."""
-
-
-def quote_identifier(name: str) -> str:
-    """A column name as a quoted SQL identifier for delta-rs predicates."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def last_row_per_key(batch: pa.RecordBatch, keys: Sequence[str]) -> pa.RecordBatch:
-    """``batch`` with only the last row of each key (rows keep their original order)."""
-    if batch.num_rows < 2:
-        return batch
-    table = pa.Table.from_batches([batch])
-    index = pa.array(range(batch.num_rows), pa.int64())
-    last = (
-        table.select(list(keys)).append_column("__row", index)
-        .group_by(list(keys), use_threads=False).aggregate([("__row", "max")])
-        .column("__row_max").combine_chunks()
-    )
-    if len(last) == batch.num_rows:
-        return batch
-    return batch.take(pc.take(last, pc.sort_indices(last)))
 
 
 class StreamTable:
@@ -345,13 +324,5 @@ class StreamTable:
             self._rewrite(self.target, batch.schema)
             self.commits += 1
             table = self.target.table()
-        predicate = " AND ".join(
-            f"target.{quote_identifier(k)} = source.{quote_identifier(k)}"
-            for k in self.merge_keys
-        )
-        self._guarded(
-            lambda: table.merge(batch, predicate=predicate, source_alias="source",
-                                target_alias="target", merge_schema=True)
-            .when_matched_update_all().when_not_matched_insert_all().execute()
-        )
+        self._guarded(merge_rows, table, batch, self.merge_keys)
         self.commits += 1

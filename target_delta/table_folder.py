@@ -43,6 +43,22 @@ class TableFolder:
         self._make_parent(name)
         pq.write_table(data, self.path(name), filesystem=self.filesystem)
 
+    def parquet_writer(self, name: str, schema: pa.Schema) -> pq.ParquetWriter:
+        """A writer of the Parquet file ``name`` batch by batch, for rows that arrive as a
+        stream (a Spark task's)."""
+        self._make_parent(name)
+        return pq.ParquetWriter(self.path(name), schema, filesystem=self.filesystem)
+
+    def names(self, folder: str = "") -> list[str]:
+        """The files directly in ``folder`` (relative to the root), by their names relative
+        to the root; none when the folder does not exist."""
+        if self.local is not None:
+            base = self.local / folder
+            return [str(p.relative_to(self.local)) for p in base.glob("*") if p.is_file()]
+        selector = pafs.FileSelector(folder, allow_not_found=True)
+        return [info.path for info in self.filesystem.get_file_info(selector)
+                if info.type == pafs.FileType.File]
+
     def put(self, source: Path, name: str, *, keep_source: bool) -> None:
         """Bring the local file ``source`` in as ``name``: renamed (copied with
         ``keep_source``) into a local folder, uploaded to a remote one."""

@@ -29,10 +29,10 @@ def test_one_commit_per_job_and_a_failed_job_leaves_the_previous_version(
     assert sorted(before.to_pyarrow_table().column("id").to_pylist()) == sorted(
         list(range(950)) * 2)
 
-    paged_api.fail_offset = 400  # the second page of partition 1 (pages 0-3, 4-6, 7-9)
-    with pytest.raises(PySparkException) as failure:
+    paged_api.fail_offset = 800  # the second page of partition 2 (pages 0-3, 4-6, 7-9),
+    with pytest.raises(PySparkException) as failure:  # past the schema's five sample pages
         write("overwrite")
-    assert "stream 'items', partition 1: HTTP 400" in str(failure.value)
+    assert "stream 'items', partition 2: HTTP 400" in str(failure.value)
     after = DeltaTable(path)
     assert after.version() == 1
     assert after.file_uris() == before.file_uris()

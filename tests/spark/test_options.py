@@ -56,12 +56,16 @@ def test_spark_engine_refuses_what_it_cannot_run_before_starting(tmp_path, capsy
     path = tmp_path / "pipeline.yml"
     path.write_text(MERGE_PIPELINE.format(path=tmp_path / "items", mode="merge"))
     assert main(["run", str(path), "--engine", "spark"]) == 1
-    assert "CONFIG.outputs.items_delta.mode: 'merge' is not available with --engine spark" in (
+    assert "CONFIG.outputs.items_delta.merge_keys: required with mode 'merge'" in (
         capsys.readouterr().err)
-    path.write_text(MERGE_PIPELINE.format(path="s3://lake/items", mode="overwrite"))
+    path.write_text(MERGE_PIPELINE.format(path=tmp_path / "items", mode="overwrite")
+                    + "      partition_by: [id]\n")
     assert main(["run", str(path), "--engine", "spark"]) == 1
-    assert ("CONFIG.outputs.items_delta.path: 's3://lake/items': the Spark engine writes Delta "
-            "tables on local or file:// paths only") in capsys.readouterr().err
+    assert "CONFIG.outputs.items_delta.partition_by: not available with --engine spark" in (
+        capsys.readouterr().err)
+    path.write_text(MERGE_PIPELINE.format(path="hdfs://lake/items", mode="overwrite"))
+    assert main(["run", str(path), "--engine", "spark"]) == 1
+    assert "CONFIG.outputs.items_delta.path: unsupported scheme 'hdfs'" in (
+        capsys.readouterr().err)
     assert main(["run", str(path), "--master", "local[2]"]) == 1
     assert "--master: only with --engine spark" in capsys.readouterr().err
-
