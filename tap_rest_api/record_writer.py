@@ -92,10 +92,11 @@ class RecordWriter:
     def trim(self, record: dict[str, Any]) -> None:
         """Records already match the SCHEMA (``DeclaredRecords``/``InferredSchema``); only
         fields the SDK added and properties the catalog deselects are removed."""
-        properties = self.stream.schema["properties"]
-        for name in self._context_only_fields:
-            if name not in properties:
-                record.pop(name, None)
+        if self._context_only_fields:  # (none for most streams: no per-record schema look-up)
+            properties = self.stream.schema["properties"]
+            for name in self._context_only_fields:
+                if name not in properties:
+                    record.pop(name, None)
         if self.deselects_properties():
             pop_deselected_record_properties(record, self.stream.schema, self.stream.mask)
 
