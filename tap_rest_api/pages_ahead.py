@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
@@ -17,7 +17,7 @@ from functools import partial
 import requests
 
 from tap_rest_api.records import Page
-from tap_rest_api.request_pool import RequestPool
+from tap_rest_api.request_pool import RequestPool, abandon
 
 Answer = tuple[requests.PreparedRequest, requests.Response, Page]
 
@@ -87,11 +87,7 @@ class PagesAhead:
         flight (never more than ``width`` requests at the server); else abandon them."""
         futures = [future for _, _, future in self._waiting]
         self._waiting.clear()
-        for future in futures:
-            future.cancel()
-        self._pool.close()
-        if wait_for_flight:
-            wait(futures)
+        abandon(futures, self._pool, wait_for_flight=wait_for_flight)
 
     def _refill(self) -> None:
         count = self.plan.count

@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from typing import Any
 
 
@@ -50,3 +50,13 @@ class RequestPool:
                 future.set_exception(error)
             else:
                 future.set_result(result)
+
+
+def abandon(futures: list[Future], pool: RequestPool, *, wait_for_flight: bool) -> None:
+    """Cancel what was not started yet and let ``pool``'s threads end; with
+    ``wait_for_flight`` also wait for the calls running (never more than the pool's size)."""
+    for future in futures:
+        future.cancel()
+    pool.close()
+    if wait_for_flight:
+        wait(futures)

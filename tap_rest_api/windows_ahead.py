@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from functools import partial
 from typing import TYPE_CHECKING
@@ -16,7 +16,7 @@ import requests
 from tap_rest_api.pagination import build_paginator
 from tap_rest_api.records import Page, PageReader
 from tap_rest_api.request_plan import prepared
-from tap_rest_api.request_pool import RequestPool
+from tap_rest_api.request_pool import RequestPool, abandon
 
 if TYPE_CHECKING:
     from tap_rest_api.streams import RestApiStream
@@ -79,11 +79,7 @@ class WindowsAhead:
         futures = [future for _, future in self._waiting]
         self._waiting.clear()
         self._later.clear()
-        for future in futures:
-            future.cancel()
-        self._pool.close()
-        if wait_for_flight:
-            wait(futures)
+        abandon(futures, self._pool, wait_for_flight=wait_for_flight)
 
     def _refill(self) -> None:
         while self._later and len(self._waiting) < self._width:
