@@ -93,23 +93,12 @@ class ParentSlice(InputPartition):
 
 
 @dataclass(frozen=True)
-class WindowSlice(InputPartition):
+class WindowSlice(WholeStream):
     """Read a contiguous run of a windowed stream's windows, each with its full pagination
-    (fixed on the driver: every task reads the same plan, whatever its clock says)."""
+    (fixed on the driver: every task reads the same plan, whatever its clock says); no page
+    window, no ancestors, as a whole stream."""
 
-    index: int
-    requests_per_second: float | None
     windows: tuple[Window, ...]
-
-    @property
-    def window(self) -> PageWindow | None:
-        """No page window: every page of each time window."""
-        return None
-
-    @property
-    def ancestor_rates(self) -> tuple[tuple[str, float | None], ...]:
-        """No ancestors: a stream without parent."""
-        return ()
 
 
 StreamPartition = WholeStream | PageRange | ParentSlice | WindowSlice
