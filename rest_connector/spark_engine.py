@@ -72,9 +72,14 @@ def check_spark_pipeline(pipeline: Pipeline) -> None:
 
 @contextmanager
 def spark_session(master: str, app_name: str) -> Iterator[SparkSession]:
-    """A Spark session whose Python workers run this interpreter; stopped on exit."""
+    """A Spark session whose Python workers run this interpreter, stopped on exit; or the
+    session already active in this process (a notebook's, spark-submit's), used as it is
+    (its master stays) and left running for its owner."""
     from pyspark.sql import SparkSession
 
+    if (active := SparkSession.getActiveSession()) is not None:
+        yield active
+        return
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (SparkSession.builder.master(master).appName(app_name)
                .config("spark.ui.showConsoleProgress", "false").getOrCreate())

@@ -21,10 +21,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pyspark.sql import DataFrame, SparkSession
 
+from rest_connector.cli import main
 from spark_rest_api import register
-from tests.conftest import CANARY_TOKEN
+from tests.conftest import CANARY_TOKEN, assert_no_canary
 
 MASTER = "local[2,2]"
+SPARK = ("--engine", "spark", "--master", "local[2]")
+"""``rest-connector run`` arguments for the Spark engine."""
 
 
 def item(number: int) -> dict[str, Any]:
@@ -222,3 +225,21 @@ def spark(spark_log: SparkLog) -> Iterator[SparkSession]:
     register(session)
     yield session
     session.stop()
+
+
+@pytest.fixture
+def on_spark(spark: SparkSession, capsys: pytest.CaptureFixture[str],
+             monkeypatch: pytest.MonkeyPatch):
+    """``rest-connector run --engine spark`` in this process, on the tests' session (the
+    engine uses an active session as it is): (exit code, stdout), secrets checked. A JVM
+    less to start than a ``rest-connector`` process."""
+    def run_here(pipeline, env: dict[str, str], *args: str) -> tuple[int, str]:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        code = main(["run", str(pipeline), *args, *SPARK])
+        out, err = capsys.readouterr()
+        assert spark.range(3).count() == 3  # the engine left the tests' session running
+        assert_no_canary(out, err)
+        return code, out
+    return run_here
