@@ -24,17 +24,34 @@ CONFIG:
       pagination: {type: next_link, link_field: next}
       response: {root_key: results}
       primary_keys: [customer_id]
+    items:
+      format: rest_api
+      url: "{{ env.ITEMS }}"
+      auth: {type: bearer, token: "{{ env.TOKEN }}"}
+      pagination: {type: offset, page_size: 100, total_field: meta.total}
+      response: {root_key: data}
+      primary_keys: [id]
   outputs:
 """ + "".join(f"""
     {mode}_lake:
       format: delta
-      path: "s3://datalake/{{{{ env.PREFIX }}}}/{mode}"
+      path: "s3://datalake/{{{{ env.PREFIX }}}}/{mode}/{{stream}}"
       mode: {mode}
       storage_options:
         AWS_ENDPOINT_URL: "{{{{ env.ENDPOINT }}}}"
         AWS_ALLOW_HTTP: "true"
         AWS_REGION: {REGION}
-""" for mode in ("overwrite", "append", "merge"))
+""" for mode in ("overwrite", "append")) + """
+    merge_lake:
+      format: delta
+      path: "s3://datalake/{{ env.PREFIX }}/merge/{stream}"
+      mode: merge
+      storage_options: {AWS_ENDPOINT_URL: "{{ env.ENDPOINT }}", AWS_ALLOW_HTTP: "true"}
+      aws_access_key_id: "{{ env.KEY }}"
+      aws_secret_access_key: "{{ env.SECRET }}"
+"""
+"""Three outputs on S3; merge_lake takes its credentials from its settings, the other two
+from the environment. Items (offset pages with a total) are read in partitions."""
 
 
 def _aws(endpoint: str) -> dict[str, str]:
@@ -64,25 +81,39 @@ def _keys(endpoint: str, prefix: str) -> list[str]:
     return sorted(o["Key"] for o in listed.get("Contents", []))
 
 
-def test_overwrite_append_and_merge_on_s3_equal_the_singer_engines(s3_endpoint, tmp_path):  # noqa: F811
+def test_s3_outputs_equal_the_singer_engines_and_a_failed_job_commits_nothing(
+        s3_endpoint, paged_api, tmp_path):  # noqa: F811
+    """Two Spark runs (one JVM each): the first writes every table once; in the second,
+    customers are written again while items fail in partition 1 after partition 0 wrote its
+    file, so the items tables keep their first version and no stray file."""
     pipeline = tmp_path / "pipeline.yml"
     pipeline.write_text(OUTPUTS)
+    spark = ("--engine", "spark", "--master", "local[2]")
     with SandboxServer(token=CANARY_TOKEN) as sandbox:
-        env = {"API": sandbox.url, "TOKEN": CANARY_TOKEN, **_aws(s3_endpoint)}
-        for engine in ("singer", "spark", "spark"):
-            done = run(pipeline, tmp_path, {**env, "PREFIX": engine}, "--engine",
-                       engine, *(["--master", "local[2]"] if engine == "spark" else []))
-            assert done.returncode == 0, done.stderr
-    assert "customers → merge_lake: written" in done.stdout
+        env = {"API": sandbox.url, "ITEMS": paged_api.url, "TOKEN": CANARY_TOKEN,
+               "KEY": CANARY_KEY, "SECRET": CANARY_TOKEN, **_aws(s3_endpoint)}
+        singer = run(pipeline, tmp_path, {**env, "PREFIX": "singer"})
+        assert singer.returncode == 0, singer.stderr
+        first = run(pipeline, tmp_path, {**env, "PREFIX": "spark"}, *spark)
+        assert first.returncode == 0, first.stderr
+        assert "customers → merge_lake: written" in first.stdout
+        items_before = _keys(s3_endpoint, "spark/")
+        paged_api.fail_offset = 700  # partition 1 (pages 500-900) fails; partition 0 wrote
+        failed = run(pipeline, tmp_path, {**env, "PREFIX": "spark"}, *spark)
+    assert failed.returncode != 0
+    for mode in ("overwrite", "append", "merge"):
+        assert f"customers → {mode}_lake: written" in failed.stdout
+        assert (f"items → {mode}_lake: FAILED: stream 'items', partition 1: HTTP 400"
+                in failed.stdout)
 
-    def table(engine: str, mode: str) -> DeltaTable:
-        return DeltaTable(f"s3://datalake/{engine}/{mode}",
+    def table(engine: str, mode: str, stream: str) -> DeltaTable:
+        return DeltaTable(f"s3://datalake/{engine}/{mode}/{stream}",
                           storage_options=_options(s3_endpoint))
 
     order = [("customer_id", "ascending")]
     for mode in ("overwrite", "append", "merge"):
-        singer = table("singer", mode).to_pyarrow_table()
-        spark = table("spark", mode)
+        singer = table("singer", mode, "customers").to_pyarrow_table()
+        spark = table("spark", mode, "customers")
         assert spark.version() == 1, mode  # one commit per run, two runs
         rows = spark.to_pyarrow_table()
         assert rows.schema == singer.schema, mode
@@ -90,45 +121,14 @@ def test_overwrite_append_and_merge_on_s3_equal_the_singer_engines(s3_endpoint, 
             assert rows.num_rows == 2 * singer.num_rows == 2000
             rows = rows.sort_by(order).take(list(range(0, 2000, 2)))
         assert rows.sort_by(order).equals(singer.sort_by(order)), mode
-    assert '"operation":"MERGE"' in _read(s3_endpoint, f"spark/merge/_delta_log/{1:020d}.json")
-    assert _keys(s3_endpoint, "spark/merge/_staging") == []  # staged rows removed
 
-
-FAILING = """
-CONFIG:
-  inputs:
-    items:
-      format: rest_api
-      url: "{{ env.API }}"
-      auth: {type: bearer, token: "{{ env.TOKEN }}"}
-      pagination: {type: offset, page_size: 100, total_field: meta.total}
-      response: {root_key: data}
-  outputs:
-    lake:
-      format: delta
-      path: s3://datalake/failing/items
-      mode: overwrite
-      storage_options: {AWS_ENDPOINT_URL: "{{ env.ENDPOINT }}", AWS_ALLOW_HTTP: "true"}
-      aws_access_key_id: "{{ env.KEY }}"
-      aws_secret_access_key: "{{ env.SECRET }}"
-"""
-
-
-def test_a_failed_job_on_s3_commits_nothing_and_leaves_no_files(s3_endpoint, paged_api,  # noqa: F811
-                                                                tmp_path):
-    pipeline = tmp_path / "pipeline.yml"
-    pipeline.write_text(FAILING)
-    env = {"API": paged_api.url, "TOKEN": CANARY_TOKEN, "ENDPOINT": s3_endpoint,
-           "KEY": CANARY_KEY, "SECRET": CANARY_TOKEN, "AWS_REGION": REGION}
-    first = run(pipeline, tmp_path, env, "--engine", "spark", "--master", "local[2]")
-    assert first.returncode == 0, first.stderr
-    before = _keys(s3_endpoint, "failing/")
-
-    paged_api.fail_offset = 700  # partition 1 (pages 500-900) fails; partition 0 wrote a file
-    failed = run(pipeline, tmp_path, env, "--engine", "spark", "--master", "local[2]")
-    assert failed.returncode != 0
-    assert "items → lake: FAILED: stream 'items', partition 1: HTTP 400" in failed.stdout
-    assert _keys(s3_endpoint, "failing/") == before  # no commit, no stray data file
-    committed = DeltaTable("s3://datalake/failing/items", storage_options=_options(s3_endpoint))
-    assert committed.version() == 0
-    assert sorted(committed.to_pyarrow_table().column("id").to_pylist()) == list(range(950))
+        items = table("spark", mode, "items")
+        assert items.version() == 0, mode  # the failed job committed nothing
+        singer_items = table("singer", mode, "items").to_pyarrow_table().sort_by("id")
+        assert items.to_pyarrow_table().sort_by("id").equals(singer_items), mode
+        assert singer_items.column("id").to_pylist() == list(range(950))
+        assert _keys(s3_endpoint, f"spark/{mode}/items/") == [k for k in items_before
+                               if k.startswith(f"spark/{mode}/items/")], mode  # no stray file
+    assert '"operation":"MERGE"' in _read(
+        s3_endpoint, f"spark/merge/customers/_delta_log/{1:020d}.json")
+    assert _keys(s3_endpoint, "spark/merge/customers/_staging") == []  # staged rows removed
