@@ -1,4 +1,5 @@
-"""``rest-connector run --engine spark`` as a real process, against real Delta tables."""
+"""``rest-connector run --engine spark`` as a real process (and once in this process, on the
+tests' session), against real Delta tables."""
 
 from __future__ import annotations
 
@@ -44,19 +45,19 @@ def test_spark_engine_writes_the_singer_engines_table(tmp_path):
 
 
 def test_spark_engine_reads_children_into_the_singer_engines_table(httpserver: HTTPServer,
-                                                                    tmp_path):
+                                                                    tmp_path, on_spark):
     api = FakeApi()
     httpserver.expect_request(re.compile(".*")).respond_with_handler(api)
     pipeline = tmp_path / "pipeline.yml"
     pipeline.write_text(PARENT_CHILD_PIPELINE)
-    tables = {}
-    for engine in ("singer", "spark"):
-        env = {"API": httpserver.url_for("").rstrip("/"), "OUT": str(tmp_path / engine)}
-        done = run(pipeline, tmp_path, env, "--engine", engine,
-                   *(["--master", "local[2]"] if engine == "spark" else []))
-        assert done.returncode == 0, done.stderr
-        tables[engine] = DeltaTable(str(tmp_path / engine / "issues")).to_pyarrow_table()
-    assert "issues → lake: written" in done.stdout
+    env = {"API": httpserver.url_for("").rstrip("/")}
+    done = run(pipeline, tmp_path, {**env, "OUT": str(tmp_path / "singer")})
+    assert done.returncode == 0, done.stderr
+    code, out = on_spark(pipeline, {**env, "OUT": str(tmp_path / "spark")})  # in this process
+    assert code == 0, out
+    assert "issues → lake: written" in out
+    tables = {engine: DeltaTable(str(tmp_path / engine / "issues")).to_pyarrow_table()
+              for engine in ("singer", "spark")}
     assert tables["spark"].schema == tables["singer"].schema
     assert tables["spark"].num_rows == 4
     order = [("_repos_id", "ascending"), ("number", "ascending")]
