@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 
 def reads_pages_ahead(stream: RestApiStream) -> bool:
-    """True for a root offset/page stream with ``concurrency`` above 1, read whole (not for
-    its sample, nor a Spark partition's page window, nor a streamed format's: each of its
-    pages holds a connection until read through, nor a newest-first feed that stops at its
+    """True for a root offset/page stream with ``concurrency`` above 1, read whole or a Spark
+    partition's page window (not for its sample, nor a streamed format's: each of its pages
+    holds a connection until read through, nor a newest-first feed that stops at its
     bookmark: no request may go past that page)."""
     pagination = stream.settings.pagination
     incremental = stream.settings.incremental
@@ -34,7 +34,7 @@ def reads_pages_ahead(stream: RestApiStream) -> bool:
             and (incremental is None or incremental.order != "descending")
             and pagination is not None
             and pagination.type in WINDOWED_TYPES and not stream.answers.sampling
-            and stream.page_window is None and stream.parent_stream is None)
+            and stream.parent_stream is None)
 
 
 class PageLoop:

@@ -216,16 +216,18 @@ class CountingPaginator(GuardedPaginator):
 
     def plan_ahead(self, page: Page) -> PagePlan | None:
         """After the first page: the pages to request ahead, each the size the server actually
-        returned (servers cap page sizes); as many as ``total_field`` and ``max_pages`` leave,
-        or an open-ended plan without a total. None when nothing is left to plan."""
+        returned (servers cap page sizes); as many as ``total_field``, ``max_pages`` and a
+        Spark partition's page window leave, or an open-ended plan without a total. None when
+        nothing is left to plan."""
         size = len(page.records)
         count = None
         total = dig(page.body, self.settings.total_field) if self.settings.total_field else None
         if isinstance(total, int) and not isinstance(total, bool):
             count = -(-(total - self.received) // size)
-        if self.settings.max_pages:
-            left = self.settings.max_pages - self.count
-            count = left if count is None else min(count, left)
+        for cap in (self.settings.max_pages, self.window_pages):
+            if cap:
+                left = cap - self.count
+                count = left if count is None else min(count, left)
         if count is not None and count < 1:
             return None
         return PagePlan(first=self.current_value, step=self._step(size), size=size, count=count,

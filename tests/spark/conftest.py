@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -61,13 +62,17 @@ class PagedApi:
     """``GET /items?offset=&limit=`` under ``data`` with ``meta.total``; bearer auth.
 
     ``fail_offset``: that page answers 400 with a body echoing the Authorization header.
+    ``delay``: seconds each answer waits, so requests overlap; ``most_at_once`` counts them.
     """
 
     total: int
     url: str = ""
     fail_offset: int | None = None
+    delay: float = 0.0
     offsets: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    at_once: int = 0
+    most_at_once: int = 0
 
     def respond(self, handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
         if handler.headers.get("Authorization") != f"Bearer {CANARY_TOKEN}":
@@ -77,6 +82,11 @@ class PagedApi:
         limit = int(query.get("limit", ["100"])[0])
         with self.lock:
             self.offsets.append(offset)
+            self.at_once += 1
+            self.most_at_once = max(self.most_at_once, self.at_once)
+        time.sleep(self.delay)
+        with self.lock:
+            self.at_once -= 1
         if offset == self.fail_offset:
             return 400, {"error": "bad page", "echo": handler.headers.get("Authorization")}
         rows = [item(n) for n in range(offset, min(offset + limit, self.total))]

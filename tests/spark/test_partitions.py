@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from spark_rest_api.partitions import PageRange, WholeStream, plan, spread
+from tap_rest_api.pagination import PageWindow
 from spark_rest_api.streams import open_stream
 from tests.spark.conftest import DECLARED, items_settings
 
@@ -28,6 +29,27 @@ def test_page_windows_read_every_record_once(paged_api):
         ids.extend(record["id"] for record in stream.request_records(None))
     assert ids == list(range(950))
     assert sorted(paged_api.offsets) == [0, *range(0, 950, 100)]  # planning, then each page
+
+
+def test_page_windows_read_pages_ahead_within_the_window_only(paged_api):
+    """With ``concurrency``, a partition requests its window's pages several at a time, in
+    page order, and never a page beyond its window."""
+    settings = items_settings(paged_api.url, DECLARED)
+    settings["streams"][0]["concurrency"] = 4
+    paged_api.delay = 0.02
+    partitions = plan(open_stream(settings, "items"), wanted=2, parallelism=2)
+    assert [p.window for p in partitions] == [PageWindow(0, 5), PageWindow(500, 5)]
+    # the stream's short last page (offset 900) is requested once more to confirm it
+    for partition, confirmed in zip(partitions, ([], [900]), strict=True):
+        paged_api.offsets.clear()
+        stream = open_stream(settings, "items", alone=True)
+        stream.page_window = partition.window
+        ids = [record["id"] for record in stream.request_records(None)]
+        first = partition.window.first
+        assert ids == list(range(first, min(first + 500, 950)))
+        assert sorted(paged_api.offsets) == sorted(
+            [*range(first, min(first + 500, 950), 100), *confirmed])
+    assert paged_api.most_at_once == 4
 
 
 def test_cursor_links_and_missing_totals_read_in_one_partition(paged_api, caplog):
