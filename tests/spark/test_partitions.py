@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from spark_rest_api.partitions import PageRange, WholeStream, plan, spread
-from tap_rest_api.pagination import PageWindow
 from spark_rest_api.streams import open_stream
+from tap_rest_api.pagination import PageWindow
 from tests.spark.conftest import DECLARED, items_settings
 
 
