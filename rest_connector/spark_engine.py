@@ -17,7 +17,7 @@ from rest_api_core.errors import ConfigError, ConnectorError
 from rest_api_core.redact import SECRETS
 from rest_connector.pipeline.translate import Pipeline, PluginSettings
 from rest_connector.spark_state import SparkState
-from spark_rest_api import DELTA_FORMAT, FORMAT, register, task_failure
+from spark_rest_api import DELTA_FORMAT, FORMAT, fixed_window_end, register, task_failure
 from target_delta import TablePaths
 
 if TYPE_CHECKING:
@@ -126,6 +126,12 @@ def _failure(error: Exception) -> str:
                                                type(error).__name__)
 
 
+def _with_stream(settings: dict[str, Any], stream: dict[str, Any]) -> dict[str, Any]:
+    """Tap settings with ``stream``'s block replaced (a windowed stream's fixed end)."""
+    return {**settings, "streams": [stream if s["name"] == stream["name"] else s
+                                    for s in settings["streams"]]}
+
+
 def run_on_spark(pipeline: Pipeline, state: SparkState,
                  master: str = DEFAULT_MASTER) -> list[OutputRun]:
     """Read every input once (incremental ones from their bookmarks in ``state``) and write
@@ -140,8 +146,10 @@ def run_on_spark(pipeline: Pipeline, state: SparkState,
         register(session)
         for stream_settings in settings["streams"]:
             stream = stream_settings["name"]
-            bookmark = state.for_stream(stream_settings)
-            reader = (session.read.format(FORMAT).option("config", json.dumps(settings))
+            # The windows end where the bookmark will: fixed here, not in the planning worker.
+            stream_settings = fixed_window_end(stream_settings)
+            reader = (session.read.format(FORMAT)
+                      .option("config", json.dumps(_with_stream(settings, stream_settings)))
                       .option("stream", stream))
             if (known := state.option()) is not None:
                 reader = reader.option("state", known)
@@ -150,6 +158,8 @@ def run_on_spark(pipeline: Pipeline, state: SparkState,
             except Exception as error:  # Spark's and Py4J's errors share no base class
                 runs.extend(OutputRun(stream, t.name, _failure(error)) for t in pipeline.targets)
                 continue
+            bookmark = state.for_stream(stream_settings, frame.columns)
+            written = True
             if len(pipeline.targets) > 1:
                 frame = frame.persist()  # read the API once for every output
             for target in pipeline.targets:
@@ -162,11 +172,14 @@ def run_on_spark(pipeline: Pipeline, state: SparkState,
                         bookmark.written(target.name, table, target.settings)
                 except Exception as error:
                     runs.append(OutputRun(stream, target.name, _failure(error)))
+                    written = False
                     if bookmark is not None:
                         bookmark.failed()
                 else:
                     runs.append(OutputRun(stream, target.name))
             if bookmark is not None:
                 state.advance(bookmark)
+            if written:
+                state.stream_read(stream)
             frame.unpersist()
     return runs

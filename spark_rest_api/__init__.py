@@ -14,8 +14,10 @@ from spark_rest_api.errors import task_failure
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["DELTA_FORMAT", "FORMAT", "committed_files", "register", "task_failure",
-           "written_maximum"]
+__all__ = ["DELTA_FORMAT", "FORMAT", "committed_files", "context_columns", "fixed_window_end",
+           "register", "task_failure", "window_bookmark", "written_maxima", "written_maximum"]
+_BOOKMARKS = ("committed_files", "context_columns", "fixed_window_end", "window_bookmark",
+              "written_maxima", "written_maximum")
 
 FORMAT = "rest_api"
 DELTA_FORMAT = "rest_connector_delta"
@@ -24,7 +26,7 @@ DELTA_FORMAT = "rest_connector_delta"
 
 def __getattr__(name: str) -> Any:
     """The Delta bookmark helpers, imported on first use (they load delta-rs)."""
-    if name in ("committed_files", "written_maximum"):
+    if name in _BOOKMARKS:
         from spark_rest_api import bookmarks
 
         return getattr(bookmarks, name)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from spark_rest_api.conform import Conformer
+from tap_rest_api.sdk_seam import start_bookmark
 from tap_rest_api.streams import RestApiStream
 
 ParentValues = tuple[dict[str, Any], dict[str, Any]]
@@ -56,6 +57,8 @@ def child_records(chain: list[RestApiStream], parents: Iterable[ParentValues],
     from each root record), each stream paginating per parent as in the tap."""
     first, rest = chain[0], chain[1:]
     for context, included in parents:
+        if not rest and first.settings.incremental is not None:
+            start_bookmark(first, context)  # this parent's bookmark, sent with its requests
         records = conformers[first.name](_with_included(first.request_records(context),
                                                         included))
         if rest:
