@@ -5,16 +5,18 @@ after 50 ms, like a remote API would; it serves N records in pages of 100 with
 ``meta.total``, so the Spark read splits the stream into page ranges. The loop fetches and
 parses every page one after the other; the tap does the same through Singer; Spark reads
 with 4 partitions on ``local[4]`` (four task slots, whatever the core count: the work is
-waiting on the network). Prints records/s, the ratios and peak RSS (Spark: driver, JVM and
+waiting on the network), each partition keeping ``--concurrency`` pages in flight (the
+stream's ``concurrency`` setting). Prints records/s, the ratios and peak RSS (Spark: driver, JVM and
 Python workers together), and where each read's time goes: ``load()`` (the schema, inferred
 on the driver's Python worker from the first page) and the job (planning, which reads the
-first page again, then the tasks).
+first page again, then the tasks). Last, the floor: the first read of a Python data source
+that does no work at all, in a new process, which no first read can beat.
 
 ``--large`` is the issue's larger case: 400,000 records, 8 partitions on ``local[4]`` (the
 plain loop alone takes over 200 s at 50 ms a page).
 
     .venv/bin/python bench/spark.py [--records 40000] [--partitions 4] [--cores N]
-                                    [--latency 0.05] [--large]
+                                    [--latency 0.05] [--concurrency 4] [--large]
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
@@ -93,7 +97,7 @@ class PeakRss:
         self._thread.join()
 
 
-def spark_read(url: str, partitions: int, cores: int, records: int
+def spark_read(url: str, partitions: int, cores: int, records: int, concurrency: int
                ) -> tuple[float, list[tuple[float, float]], int]:
     """Session start seconds; ``load()`` and job seconds of a first and a second read in that
     session; peak RSS (KiB) of the whole process tree. The first read also pays the JVM's
@@ -105,7 +109,8 @@ def spark_read(url: str, partitions: int, cores: int, records: int
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     settings = {"streams": [{"name": "items", "url": url, "response": {"root_key": "data"},
                              "pagination": {"type": "offset", "page_size": PAGE_SIZE,
-                                            "total_field": "meta.total"}}]}
+                                            "total_field": "meta.total"},
+                             "concurrency": concurrency}]}
     reads = []
     with PeakRss() as rss:
         started = time.perf_counter()
@@ -128,6 +133,57 @@ def spark_read(url: str, partitions: int, cores: int, records: int
     return session_seconds, reads, rss.peak
 
 
+def idle_source_read(partitions: int, cores: int, records: int) -> tuple[float, float]:
+    """``load()`` and job seconds of the first read of a Python data source that does no
+    work (its rows are counters), in a new session: what any Python data source pays Spark
+    on a first read (worker daemons, JVM warm-up), the floor under ours. Run in this
+    process, which must not have started Spark yet."""
+    from pyspark.sql import SparkSession
+    from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
+
+    share = records // partitions
+
+    class IdleReader(DataSourceReader):
+        def partitions(self) -> list[InputPartition]:
+            return [InputPartition(index) for index in range(partitions)]
+
+        def read(self, partition: InputPartition) -> Iterator[tuple[int]]:
+            yield from ((number,) for number in range(share))
+
+    class IdleSource(DataSource):
+        @classmethod
+        def name(cls) -> str:
+            return "idle"
+
+        def schema(self) -> str:
+            return "id long"
+
+        def reader(self, schema: object) -> DataSourceReader:
+            return IdleReader()
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    spark = (SparkSession.builder.master(f"local[{cores}]")
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.dataSource.register(IdleSource)
+    started = time.perf_counter()
+    frame = spark.read.format("idle").load()
+    loaded = time.perf_counter()
+    frame.count()
+    done = time.perf_counter()
+    spark.stop()
+    return loaded - started, done - loaded
+
+
+def idle_floor(partitions: int, cores: int, records: int) -> tuple[float, float]:
+    """``idle_source_read`` in a new process (its own JVM, as cold as ours)."""
+    done = subprocess.run([sys.executable, __file__, "--idle-floor", "--records", str(records),
+                           "--partitions", str(partitions), "--cores", str(cores)],
+                          capture_output=True, text=True, check=True)
+    return tuple(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=40_000)
@@ -135,12 +191,18 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=None,
                         help="task slots: local[N] (default: --partitions)")
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, default=4,
+                        help="the stream's concurrency: pages in flight per partition")
     parser.add_argument("--large", action="store_true",
                         help="400,000 records, 8 partitions on local[4]")
+    parser.add_argument("--idle-floor", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.large:
         args.records, args.partitions, args.cores = 400_000, 8, 4
     cores = args.cores or args.partitions
+    if args.idle_floor:
+        print(json.dumps(idle_source_read(args.partitions, cores, args.records)))
+        return
 
     proc, url = start_server(args.records, args.latency)
     try:
@@ -151,17 +213,24 @@ def main() -> None:
         loop_rate = count / (time.perf_counter() - started)
         tap_seconds, tap_rss = run_tap(url, PAGE_SIZE)
         tap_rate = args.records / tap_seconds
-        session, reads, rss = spark_read(url, args.partitions, cores, args.records)
+        session, reads, rss = spark_read(url, args.partitions, cores, args.records,
+                                         args.concurrency)
         print(f"  loop         {loop_rate:>9,.0f} rec/s")
         print(f"  tap          {tap_rate:>9,.0f} rec/s, ratio {tap_rate / loop_rate:.2f}x, "
               f"peak RSS {tap_rss / 1024:.0f} MiB")
         for label, (schema, job) in zip(("first read", "next read"), reads, strict=True):
             rate = args.records / (schema + job)
             print(f"  spark {label:<10} {rate:>9,.0f} rec/s, ratio {rate / loop_rate:.2f}x "
-                  f"({args.partitions} partitions on local[{cores}]; load() {schema:.1f} s, "
+                  f"({args.partitions} partitions on local[{cores}], concurrency "
+                  f"{args.concurrency}; load() {schema:.1f} s, "
                   f"job {job:.1f} s)")
         print(f"  spark session start {session:.1f} s (not counted); peak RSS "
               f"{rss / 1024:.0f} MiB (driver, JVM and workers)")
+        idle_load, idle_job = idle_floor(args.partitions, cores, args.records)
+        idle_rate = args.records / (idle_load + idle_job)
+        print(f"  floor: a first read of an idle Python data source (no I/O, same rows and "
+              f"partitions, new session) takes load() {idle_load:.1f} s, job {idle_job:.1f} s: "
+              f"{idle_rate:,.0f} rec/s, ratio {idle_rate / loop_rate:.2f}x at most")
     finally:
         proc.terminate()
 
