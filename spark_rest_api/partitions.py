@@ -9,8 +9,9 @@ a child (``parent``), at any depth                     parent slices: the root's
                                                        once here) split into contiguous slices,
                                                        each child read whole per parent
 ``incremental.window``                                 window slices: the windows from
-                                                       ``start_value`` to ``end_value`` (or
-                                                       now), N windows over P partitions
+                                                       the bookmark (else ``start_value``) to
+                                                       ``end_value`` (or now), N windows over
+                                                       P partitions
 any other pagination, or none                          one partition for the stream
 =====================================================  =====================================
 
@@ -139,9 +140,10 @@ def plan_children(stream: RestApiStream, wanted: int, parallelism: int) -> list[
 
 
 def plan_windows(stream: RestApiStream, wanted: int, parallelism: int) -> list[WindowSlice]:
-    """Window slices of a windowed stream (Spark reads keep no bookmark: from
-    ``start_value``): at most ``wanted``, at least one (maybe empty)."""
-    windows = stream.windows.plan(None)
+    """Window slices of a windowed stream, planned as the tap plans its sync: from the
+    bookmark of the read's ``state`` (minus ``lookback``), else from ``start_value``; at most
+    ``wanted``, at least one (maybe empty)."""
+    windows = stream.windows.plan(stream.get_starting_replication_key_value(None))
     parts = max(1, min(wanted, len(windows)))
     each = share(_rate(stream), parts, parallelism)
     return [WindowSlice(index, each, tuple(windows[start:start + count]))
