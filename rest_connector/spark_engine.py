@@ -61,9 +61,6 @@ def check_spark_pipeline(pipeline: Pipeline) -> None:
             raise ConnectorError(f"{where}.merge_keys: required with mode 'merge' (the "
                                  f"columns that identify a row; {', '.join(keyless)} "
                                  "declares no primary_keys)")
-        if target.settings.get("partition_by"):
-            raise ConnectorError(f"{where}.partition_by: not available with --engine spark, "
-                                 "which writes Delta tables without partitions")
         try:
             TablePaths(target.settings["path"]).for_stream("check")
         except ConfigError as error:

@@ -1,14 +1,15 @@
 """Delta output of ``rest-connector run --engine spark``: one atomic commit per job.
 
-Each task writes its rows as one Parquet file straight into the table's folder, local or in an
-object store (``s3://`` and the other URIs delta-rs opens, with target-delta's
-``storage_options`` and credential settings: ``target_delta.table_folder``), in the Arrow
-schema target-delta would give the table, and returns the file's name. The driver then commits
-all of them in a single transaction: overwrite and append name the files in one commit
-(``target_delta.commit``); merge reads the tasks' staged files (under ``_staging/``, which no
-reader looks at), keeps the last row per key and runs one delta-rs MERGE
-(``target_delta.merge``). A failed job commits nothing and removes the files its tasks wrote;
-files of task attempts Spark retried are removed after the commit.
+Each task writes its rows as one Parquet file (one per partition value of a partitioned
+table, in target-delta's layout: ``spark_rest_api.task_files``) straight into the table's
+folder, local or in an object store (``s3://`` and the other URIs delta-rs opens, with
+target-delta's ``storage_options`` and credential settings: ``target_delta.table_folder``),
+in the Arrow schema target-delta would give the table, and returns the files' names. The
+driver then commits all of them in a single transaction: overwrite and append name the files
+in one commit (``target_delta.commit``); merge reads the tasks' staged files (under
+``_staging/``, which no reader looks at), keeps the last row per key and runs one delta-rs
+MERGE (``target_delta.merge``). A failed job commits nothing and removes the files its tasks
+wrote; files of task attempts Spark retried are removed after the commit.
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ from rest_api_core.redact import install_log_redaction
 from spark_rest_api import DELTA_FORMAT
 from spark_rest_api.errors import reported_as
 from spark_rest_api.options import required_option, settings_option
+from spark_rest_api.task_files import TaskFiles
 from spark_rest_api.types import layout_of
 from target_delta.commit import DataFile, commit_files
 from target_delta.merge import last_row_per_key, merge_rows
+from target_delta.partitions import supported
 from target_delta.storage import register_secret_options, storage_options_for
 from target_delta.table_folder import TableFolder
 
@@ -75,8 +78,37 @@ class DeltaFilesDataSource(DataSource):
             keys: list[str] = []
             if settings.get("mode") == "merge":
                 mode, keys = "merge", _merge_keys(settings, schema)
-            return DeltaFilesWriter(uri, storage_options_for(uri, settings), mode, schema,
-                                    keys)
+            options = storage_options_for(uri, settings)
+            layout = layout_of(schema).schema
+            partition_by = _partition_by(settings, uri, options, mode, layout)
+            return DeltaFilesWriter(uri, options, mode, layout, keys, partition_by)
+
+
+def _partition_by(settings: dict[str, Any], uri: str, options: dict[str, str], mode: str,
+                  schema: pa.Schema) -> list[str]:
+    """The table's partition columns: an existing table keeps its own (as target-delta's
+    appends and merges do; an overwrite that asks for others is refused: the Singer engine
+    rewrites the table to change them), a new one takes ``partition_by``."""
+    wanted = list(settings.get("partition_by") or [])
+    try:
+        existing = list(DeltaTable(uri, storage_options=options or None)
+                        .metadata().partition_columns)
+    except TableNotFoundError:
+        existing = None
+    if existing is not None and mode == "overwrite" and wanted and wanted != existing:
+        raise ConfigError(f"partition_by: the table at {uri} is partitioned by "
+                          f"{existing or 'nothing'}, not {wanted}; the Spark engine keeps a "
+                          "table's partitioning (run once on the Singer engine to change it)")
+    columns = existing if existing is not None else wanted
+    for name in columns:
+        if name not in schema.names:
+            raise ConfigError(f"partition_by: {name!r} is not a column of the stream "
+                              f"({', '.join(schema.names)})")
+    if not supported(schema, columns):
+        shown = ", ".join(f"{n}: {schema.field(n).type}" for n in columns)
+        raise ConfigError(f"partition_by: the Spark engine partitions by string, integer, "
+                          f"boolean or date columns ({shown}); use the Singer engine")
+    return columns
 
 
 def _merge_keys(settings: dict[str, Any], schema: StructType) -> list[str]:
@@ -95,12 +127,14 @@ class DeltaFilesWriter(DataSourceArrowWriter):
     """Parquet files from the tasks, one delta-rs commit from the driver."""
 
     def __init__(self, uri: str, storage_options: dict[str, str], mode: str,
-                 schema: StructType, merge_keys: list[str]) -> None:
+                 schema: pa.Schema, merge_keys: list[str], partition_by: list[str]) -> None:
         self.uri = uri
         self.storage_options = storage_options
         self.mode = mode
         self.merge_keys = merge_keys
-        self.schema = layout_of(schema).schema
+        self.schema = schema
+        self.partition_by = partition_by
+        """Of the table; a merge's staged files keep every column in one file per task."""
         self.job = uuid.uuid4().hex[:12]
         self.folder = STAGING if mode == "merge" else ""
 
@@ -114,18 +148,17 @@ class DeltaFilesWriter(DataSourceArrowWriter):
         context = TaskContext.get()
         partition = context.partitionId() if context is not None else 0
         attempt = context.attemptNumber() if context is not None else 0
-        name = f"{self.folder}part-{partition:05d}-{self.job}-{attempt}.parquet"
+        name = f"part-{partition:05d}-{self.job}-{attempt}.parquet"
         with reported_as(f"writing Delta table {self.uri}, partition {partition}"):
-            place = self._place()
-            rows = 0
-            with place.parquet_writer(name, self.schema) as parquet:
+            files = TaskFiles(self._place(), self.schema,
+                              [] if self.mode == "merge" else self.partition_by,
+                              self.folder, name)
+            try:
                 for batch in iterator:
-                    parquet.write_table(pa.Table.from_batches([batch]).cast(self.schema))
-                    rows += batch.num_rows
-            if rows == 0:
-                place.delete(name)
-                return WrittenFiles()
-        return WrittenFiles([DataFile(name)])
+                    files.write(batch)
+            finally:
+                written = files.close()
+        return WrittenFiles(written)
 
     def commit(self, messages: list[WriterCommitMessage | None]) -> None:  # type: ignore[override]
         """Commit every task's files in one transaction; then drop retried attempts' files
@@ -142,7 +175,8 @@ class DeltaFilesWriter(DataSourceArrowWriter):
             if self.mode == "merge":
                 rows = self._merge(place, table, files)
             else:
-                rows = commit_files(place, table, files, self.schema, self.mode)
+                rows = commit_files(place, table, files, self.schema, self.mode,
+                                    self.partition_by)
         kept = set() if self.mode == "merge" else {f.path for f in files}
         self._remove_files(place, keep=kept)
         logger.info("Delta table %s: %d rows from %d files, one commit (%s)", self.uri, rows,
@@ -159,6 +193,7 @@ class DeltaFilesWriter(DataSourceArrowWriter):
             self.merge_keys)
         if table is None:
             write_deltalake(self.uri, rows, mode="append",
+                            partition_by=self.partition_by or None,
                             storage_options=self.storage_options)
         else:
             merge_rows(table, rows, self.merge_keys)
@@ -169,6 +204,7 @@ class DeltaFilesWriter(DataSourceArrowWriter):
         self._remove_files(self._place(), keep=set())
 
     def _remove_files(self, place: TableFolder, keep: set[str]) -> None:
-        for name in place.names(self.folder.rstrip("/")):
+        for name in place.names(self.folder.rstrip("/"),
+                                recursive=bool(self.partition_by) and not self.folder):
             if f"-{self.job}-" in name and name not in keep:
                 place.delete(name)

@@ -49,13 +49,14 @@ class TableFolder:
         self._make_parent(name)
         return pq.ParquetWriter(self.path(name), schema, filesystem=self.filesystem)
 
-    def names(self, folder: str = "") -> list[str]:
-        """The files directly in ``folder`` (relative to the root), by their names relative
-        to the root; none when the folder does not exist."""
+    def names(self, folder: str = "", *, recursive: bool = False) -> list[str]:
+        """The files in ``folder`` (relative to the root; with ``recursive``, in its folders
+        too), by their names relative to the root; none when the folder does not exist."""
         if self.local is not None:
             base = self.local / folder
-            return [str(p.relative_to(self.local)) for p in base.glob("*") if p.is_file()]
-        selector = pafs.FileSelector(folder, allow_not_found=True)
+            found = base.rglob("*") if recursive else base.glob("*")
+            return [p.relative_to(self.local).as_posix() for p in found if p.is_file()]
+        selector = pafs.FileSelector(folder, allow_not_found=True, recursive=recursive)
         return [info.path for info in self.filesystem.get_file_info(selector)
                 if info.type == pafs.FileType.File]
 

@@ -58,11 +58,6 @@ def test_spark_engine_refuses_what_it_cannot_run_before_starting(tmp_path, capsy
     assert main(["run", str(path), "--engine", "spark"]) == 1
     assert "CONFIG.outputs.items_delta.merge_keys: required with mode 'merge'" in (
         capsys.readouterr().err)
-    path.write_text(MERGE_PIPELINE.format(path=tmp_path / "items", mode="overwrite")
-                    + "      partition_by: [id]\n")
-    assert main(["run", str(path), "--engine", "spark"]) == 1
-    assert "CONFIG.outputs.items_delta.partition_by: not available with --engine spark" in (
-        capsys.readouterr().err)
     path.write_text(MERGE_PIPELINE.format(path="hdfs://lake/items", mode="overwrite"))
     assert main(["run", str(path), "--engine", "spark"]) == 1
     assert "CONFIG.outputs.items_delta.path: unsupported scheme 'hdfs'" in (
