@@ -156,9 +156,10 @@ class DeltaFilesWriter(DataSourceArrowWriter):
             try:
                 for batch in iterator:
                     files.write(batch)
-            finally:
-                written = files.close()
-        return WrittenFiles(written)
+            except BaseException:
+                files.discard()
+                raise
+        return WrittenFiles(files.close())
 
     def commit(self, messages: list[WriterCommitMessage | None]) -> None:  # type: ignore[override]
         """Commit every task's files in one transaction; then drop retried attempts' files

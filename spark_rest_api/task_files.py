@@ -4,6 +4,7 @@ values in the add action: ``target_delta.partitions``)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,6 +54,15 @@ class TaskFiles:
         for open_file in self._open.values():
             open_file.writer.close()
         return [open_file.data_file for open_file in self._open.values()]
+
+    def discard(self) -> None:
+        """Close and delete every file (a task that failed leaves nothing behind, whatever
+        the driver's clean-up finds when it lists the folder)."""
+        for open_file in self._open.values():
+            with contextlib.suppress(Exception):  # the task's own error is the one to report
+                open_file.writer.close()
+            with contextlib.suppress(Exception):
+                self.place.delete(open_file.data_file.path)
 
     def _file(self, values: dict[str, str | None]) -> _OpenFile:
         key = tuple(values.items())

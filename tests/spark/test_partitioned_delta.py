@@ -146,7 +146,9 @@ def test_a_failed_partitioned_job_leaves_no_file_in_any_partition_folder(paged_a
     assert code == 0, printed
     before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet"))
     assert {name.split("/")[0] for name in before} == {"active=true", "active=false"}
-    paged_api.fail_offset = 700  # partition 1 fails after partition 0 wrote its files
+    # 5,000 items in two partitions: partition 1 (offsets 2500-4900) fails at 4800, after it
+    # wrote a batch of rows into files of its own, while partition 0 wrote its files
+    paged_api.total, paged_api.fail_offset = 5000, 4800
     code, printed = on_spark(pipeline, env)
     assert code == 1
     assert "items → lake: FAILED: stream 'items', partition 1: HTTP 400" in printed
