@@ -21,7 +21,8 @@ from rest_api_core.credentials import (
     CredentialSources,
 )
 from rest_api_core.errors import ConfigError
-from rest_api_core.http import DEFAULT_TIMEOUT, UNAUTHORIZED
+from rest_api_core.http import UNAUTHORIZED
+from rest_api_core.http_defaults import DEFAULT_TIMEOUT
 from rest_api_core.jwt_auth import BearerJwtSettings, JwtSettings
 from rest_api_core.oauth2 import OAuth2Settings
 from rest_api_core.origin import origin_of

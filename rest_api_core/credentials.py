@@ -19,7 +19,8 @@ from typing import Protocol
 import requests
 from singer_sdk.authenticators import APIAuthenticatorBase
 
-from rest_api_core.http import DEFAULT_TIMEOUT, HttpClient
+from rest_api_core.http import HttpClient
+from rest_api_core.http_defaults import DEFAULT_TIMEOUT
 from rest_api_core.ratelimit import HostLimiters
 from rest_api_core.retry import RetryPolicy
 from rest_api_core.tls import Transport

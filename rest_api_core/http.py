@@ -19,6 +19,7 @@ from requests.utils import resolve_proxies
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
 
 from rest_api_core.errors import DeadlineExceededError, HTTPStatusError, ResponseTooLargeError
+from rest_api_core.http_defaults import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
 from rest_api_core.origin import Origin, origin_of
 from rest_api_core.ratelimit import HostLimiters, RateLimiter
 from rest_api_core.ratelimit_headers import exhausted_wait
@@ -30,8 +31,6 @@ if TYPE_CHECKING:  # auth builds token and login clients on this module: no impo
     from rest_api_core.auth import OriginScopedAuth
     from rest_api_core.tls import Transport
 
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MAX_RESPONSE_BYTES = 100 * 1024 * 1024
 BODY_EXCERPT_BYTES = 512
 UNAUTHORIZED = 401
 MAX_SENDS_AFTER_401 = 10

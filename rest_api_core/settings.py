@@ -12,7 +12,7 @@ from rest_api_core.auth_settings import (
     LOGIN_METHODS,
     MAX_JWT_LIFETIME,
 )
-from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
+from rest_api_core.http_defaults import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
 from rest_api_core.retry import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRY_ON
 
 

@@ -9,7 +9,7 @@ from singer_sdk import typing as th
 
 from rest_api_core.config import forbid_unknown_keys
 from rest_api_core.errors import ConfigError
-from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
+from rest_api_core.http_defaults import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
 from rest_api_core.response_rules import ResponseRule, parse_rules
 from rest_api_core.settings import (
     AUTH,

@@ -18,7 +18,8 @@ from rest_api_core.auth import build_authenticator
 from rest_api_core.config import forbid_unknown_keys
 from rest_api_core.credentials import CredentialSources
 from rest_api_core.errors import ConfigError
-from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, HttpClient
+from rest_api_core.http import HttpClient
+from rest_api_core.http_defaults import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT
 from rest_api_core.ratelimit import HostLimiters
 from rest_api_core.redact import install_log_redaction
 from rest_api_core.response_rules import ResponseRules, parse_rules

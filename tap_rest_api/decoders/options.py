@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from rest_api_core.http import DEFAULT_MAX_RESPONSE_BYTES
+from rest_api_core.http_defaults import DEFAULT_MAX_RESPONSE_BYTES
 from tap_rest_api.decoders.csv_rows import CsvOptions
 from tap_rest_api.decoders.xml_elements import XmlOptions
 

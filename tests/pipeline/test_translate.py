@@ -277,12 +277,15 @@ def test_the_parent_child_example_validates():
 
 
 def test_checking_parents_imports_no_plugin(write_pipeline):
-    """The parent→child checks come from the tap package, which must stay light to import."""
+    """The parent→child, response and auth checks come from the tap package and the core,
+    which must stay light to import: no plugin, no HTTP stack (every run pays for it)."""
     path = write_pipeline(PARENT_CHILD)
     code = ("import sys; from rest_connector.pipeline.translate import translate; "
             f"translate({str(path)!r}, env={{'API': 'http://h'}}); "
             "assert 'tap_rest_api.parents' in sys.modules; "
-            "print(sorted(set(sys.modules) & {'singer_sdk', 'pyarrow', 'deltalake'}))")
+            "assert 'tap_rest_api.report_settings' in sys.modules; "
+            "print(sorted(set(sys.modules) & {'singer_sdk', 'pyarrow', 'deltalake', "
+            "'requests', 'urllib3'}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
