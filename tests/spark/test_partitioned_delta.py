@@ -68,7 +68,7 @@ def test_partitioned_outputs_equal_the_singer_engines(tmp_path, on_spark):
         for name in files[:5]:
             country = name.split("/")[0].removeprefix("country=")
             part = DeltaTable(str(tmp_path / "spark" / mode)).to_pyarrow_table(
-                partitions=[("country", "=", country)])
+                filters=[("country", "=", country)])
             assert set(part.column("country").to_pylist()) == {country}
 
 
