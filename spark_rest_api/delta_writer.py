@@ -15,6 +15,7 @@ wrote; files of task attempts Spark retried are removed after the commit.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -46,6 +47,12 @@ from target_delta.storage import register_secret_options, storage_options_for
 from target_delta.table_folder import TableFolder
 
 logger = logging.getLogger("spark_rest_api.delta_writer")
+
+ABORT_QUIET_SECONDS = 2.0
+"""How long a failed job's folder must stay free of new files of the job before the abort
+ends (the other tasks are being cancelled meanwhile)."""
+ABORT_WAIT_SECONDS = 20.0
+"""The longest a failed job's abort waits for its other tasks' files."""
 
 STAGING = "_staging/"
 """Where a merge's tasks put their rows: inside the table's folder, never named by a commit."""
@@ -201,11 +208,27 @@ class DeltaFilesWriter(DataSourceArrowWriter):
         return rows.num_rows
 
     def abort(self, messages: list[WriterCommitMessage | None]) -> None:  # type: ignore[override]
-        """Commit nothing; remove every file this job's tasks wrote."""
-        self._remove_files(self._place(), keep=set())
+        """Commit nothing; remove every file this job's tasks wrote. Spark aborts as soon as
+        one task failed, while others may still be closing a file: the folder is listed
+        again until no new file of this job shows up for ``ABORT_QUIET_SECONDS`` (at most
+        ``ABORT_WAIT_SECONDS``; a file closed later still is named by no commit, invisible
+        to readers, and Delta's VACUUM removes it)."""
+        place = self._place()
+        started = quiet_since = time.monotonic()
+        while True:
+            if self._remove_files(place, keep=set()):
+                quiet_since = time.monotonic()
+            now = time.monotonic()
+            if now - quiet_since >= ABORT_QUIET_SECONDS or now - started >= ABORT_WAIT_SECONDS:
+                return
+            time.sleep(ABORT_QUIET_SECONDS / 4)
 
-    def _remove_files(self, place: TableFolder, keep: set[str]) -> None:
+    def _remove_files(self, place: TableFolder, keep: set[str]) -> int:
+        """Delete this job's files but ``keep``; how many."""
+        removed = 0
         for name in place.names(self.folder.rstrip("/"),
                                 recursive=bool(self.partition_by) and not self.folder):
             if f"-{self.job}-" in name and name not in keep:
                 place.delete(name)
+                removed += 1
+        return removed

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import threading
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from pyspark.errors import PySparkException
 
 from spark_rest_api import DELTA_FORMAT
+from spark_rest_api.delta_writer import DeltaFilesWriter
+from target_delta.table_folder import TableFolder
 from tests.spark.conftest import items_settings, read
 
 
@@ -59,3 +63,19 @@ def test_the_jobs_files_carry_delta_rs_statistics_and_are_skipped_on_a_predicate
 def _first_adds(path) -> list[dict]:
     log = (path / "_delta_log" / f"{0:020d}.json").read_text().splitlines()
     return [json.loads(line)["add"] for line in log if '"add"' in line]
+
+
+def test_an_abort_also_removes_files_other_tasks_close_after_it_began(tmp_path):
+    """Spark aborts a job when one task failed while others may still be closing a file:
+    the abort lists the folder until it stays free of the job's files (no Spark needed)."""
+    schema = pa.schema([("id", pa.int64())])
+    writer = DeltaFilesWriter(str(tmp_path / "t"), {}, "append", schema, [], [])
+    place = TableFolder(str(tmp_path / "t"))
+    rows = pa.table({"id": [1]})
+    place.write(f"part-00000-{writer.job}-0.parquet", rows)
+    place.write("part-00000-anotherjob-0.parquet", rows)  # not this job's: kept
+    late = threading.Timer(0.8, place.write, (f"part-00001-{writer.job}-0.parquet", rows))
+    late.start()
+    writer.abort([])
+    late.join()
+    assert place.names() == ["part-00000-anotherjob-0.parquet"]

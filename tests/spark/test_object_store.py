@@ -41,7 +41,8 @@ CONFIG:
         AWS_ENDPOINT_URL: "{{{{ env.ENDPOINT }}}}"
         AWS_ALLOW_HTTP: "true"
         AWS_REGION: {REGION}
-""" for mode in ("overwrite", "append")) + """
+""" + ("      partition_by: [active]\n" if mode == "append" else "")
+                 for mode in ("overwrite", "append")) + """
     merge_lake:
       format: delta
       path: "s3://datalake/{{ env.PREFIX }}/merge/{stream}"
@@ -51,7 +52,8 @@ CONFIG:
       aws_secret_access_key: "{{ env.SECRET }}"
 """
 """Three outputs on S3; merge_lake takes its credentials from its settings, the other two
-from the environment. Items (offset pages with a total) are read in partitions."""
+from the environment; append_lake is partitioned. Items (offset pages with a total) are read
+in partitions."""
 
 
 def _aws(endpoint: str) -> dict[str, str]:
@@ -122,7 +124,10 @@ def test_s3_outputs_equal_the_singer_engines_and_a_failed_job_commits_nothing(
             rows = rows.sort_by(order).take(list(range(0, 2000, 2)))
         assert rows.sort_by(order).equals(singer.sort_by(order)), mode
 
+        partitioned = ["active"] if mode == "append" else []
+        assert spark.metadata().partition_columns == partitioned, mode
         items = table("spark", mode, "items")
+        assert items.metadata().partition_columns == partitioned, mode
         assert items.version() == 0, mode  # the failed job committed nothing
         singer_items = table("singer", mode, "items").to_pyarrow_table().sort_by("id")
         assert items.to_pyarrow_table().sort_by("id").equals(singer_items), mode
