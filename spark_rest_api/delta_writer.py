@@ -150,7 +150,8 @@ class DeltaFilesWriter(DataSourceArrowWriter):
         return TableFolder(self.uri, self.storage_options)
 
     def write(self, iterator: Iterator[pa.RecordBatch]) -> WrittenFiles:  # type: ignore[override]
-        """Write this task's rows, cast to the table's Arrow schema, as one Parquet file."""
+        """Write this task's rows, cast to the table's Arrow schema, as one Parquet file (one
+        per partition value of a partitioned table); a failed task deletes its files."""
         install_log_redaction()
         context = TaskContext.get()
         partition = context.partitionId() if context is not None else 0

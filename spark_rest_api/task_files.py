@@ -24,8 +24,8 @@ class _OpenFile:
 
 class TaskFiles:
     """The files of one task attempt, opened as rows of each partition value arrive (a task
-    without rows writes no file). ``name`` is the file name every file shares; ``folder`` a
-    prefix under the table's root (a merge's staging folder)."""
+    without rows writes no file). ``name`` is the file name every file shares;
+    ``folder_prefix`` a folder under the table's root (a merge's staging folder)."""
 
     def __init__(self, place: TableFolder, schema: pa.Schema, partition_by: Sequence[str],
                  folder_prefix: str, name: str) -> None:
